@@ -1,0 +1,65 @@
+# swin-tutor: two commands do everything.
+#   make lab    set up .venv (first time only) and open the notebooks in JupyterLab
+#   make test   set up .venv (first time only) and run the whole suite
+PYTHON ?= python3
+PORT ?= 8888
+JOBS ?= 2
+VENV := .venv
+BIN := $(VENV)/bin
+# The stamp records the lock it was installed from: a changed lock reinstalls, nothing else does.
+STAMP := $(VENV)/.installed
+
+# The same environment for tests, for 'make notebooks' and for the kernels nbval starts.
+export OMP_NUM_THREADS ?= 2
+export MKL_NUM_THREADS ?= 2
+export MPLBACKEND := module://matplotlib_inline.backend_inline
+export TQDM_DISABLE := 1
+export PYTHONHASHSEED := 0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup lab test unit nbval lint format notebooks e2e bench lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks
+
+test: setup
+	$(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q tests notebooks
+	$(BIN)/ruff check swin_tutor tests notebooks conftest.py
+	$(BIN)/ruff format --check swin_tutor tests notebooks conftest.py
+
+unit: setup
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q tests
+
+nbval: setup
+	$(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q notebooks
+
+lint: setup
+	$(BIN)/ruff check swin_tutor tests notebooks conftest.py
+	$(BIN)/ruff format --check swin_tutor tests notebooks conftest.py
+
+format: setup
+	$(BIN)/ruff check --fix swin_tutor tests notebooks conftest.py
+	$(BIN)/ruff format swin_tutor tests notebooks conftest.py
+
+# Re-execute every notebook in place, top to bottom, in the test environment, and strip volatile metadata.
+notebooks: setup
+	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb
+
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet torch==2.13.0 && .lock-venv/bin/pip install --quiet -e '.[dev]'
+	.lock-venv/bin/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu/torch==\1/' > requirements.lock.new
+	rm -rf .lock-venv && mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,111 @@
+"""Windows: partition a token map into non-overlapping windows, the cyclic shift, and the clamp rule.
+
+Layouts: token maps are (B, H, W, C); windows are (B * nW, wh, ww, C), ordered row-major over the
+window grid with the batch outermost, so window ``b * nW + i * (W // ww) + j`` is row i, column j of
+image b.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+
+__all__ = [
+    "to_2tuple",
+    "window_partition",
+    "window_reverse",
+    "cyclic_shift",
+    "reverse_cyclic_shift",
+    "clamp_window_and_shift",
+    "pad_to_multiple",
+]
+
+
+def to_2tuple(value: int | tuple[int, int] | list[int], name: str = "size") -> tuple[int, int]:
+    """Return ``(value, value)`` for an int, or the pair itself; reject anything else clearly."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if isinstance(value, int):
+        return (value, value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return (int(value[0]), int(value[1]))
+    raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+
+
+def _check_map(x: torch.Tensor, what: str) -> None:
+    if x.dim() != 4:
+        raise ValueError(f"{what} expects a token map of shape (B, H, W, C), got {tuple(x.shape)}")
+
+
+def window_partition(x: torch.Tensor, window_size: int | tuple[int, int]) -> torch.Tensor:
+    """Cut a (B, H, W, C) map into windows: (B * nW, wh, ww, C). H, W must be multiples of the window."""
+    _check_map(x, "window_partition")
+    wh, ww = to_2tuple(window_size, "window_size")
+    _, height, width, _ = x.shape
+    if height % wh or width % ww:
+        raise ValueError(
+            f"window_partition: the window {wh}x{ww} must divide the map, got a {height}x{width} map; "
+            "pad it first (pad_to_multiple)"
+        )
+    return rearrange(x, "b (nh wh) (nw ww) c -> (b nh nw) wh ww c", wh=wh, ww=ww)
+
+
+def window_reverse(windows: torch.Tensor, window_size: int | tuple[int, int], height: int, width: int) -> torch.Tensor:
+    """Inverse of :func:`window_partition`: (B * nW, wh, ww, C) -> (B, H, W, C)."""
+    wh, ww = to_2tuple(window_size, "window_size")
+    if windows.dim() != 4 or windows.shape[1:3] != (wh, ww):
+        raise ValueError(f"window_reverse expects windows of shape (B*nW, {wh}, {ww}, C), got {tuple(windows.shape)}")
+    if height % wh or width % ww:
+        raise ValueError(f"window_reverse: the window {wh}x{ww} must divide the map {height}x{width}")
+    nh, nw = height // wh, width // ww
+    if windows.shape[0] % (nh * nw):
+        raise ValueError(f"window_reverse: {windows.shape[0]} windows is not a multiple of the {nh}x{nw} window grid")
+    return rearrange(windows, "(b nh nw) wh ww c -> b (nh wh) (nw ww) c", nh=nh, nw=nw)
+
+
+def cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int]) -> torch.Tensor:
+    """Roll a (B, H, W, C) map up and left by ``shift`` (content at row s moves to row 0)."""
+    _check_map(x, "cyclic_shift")
+    sh, sw = to_2tuple(shift, "shift")
+    if sh == 0 and sw == 0:
+        return x
+    return torch.roll(x, shifts=(-sh, -sw), dims=(1, 2))
+
+
+def reverse_cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int]) -> torch.Tensor:
+    """Undo :func:`cyclic_shift`: roll down and right by ``shift``."""
+    _check_map(x, "reverse_cyclic_shift")
+    sh, sw = to_2tuple(shift, "shift")
+    if sh == 0 and sw == 0:
+        return x
+    return torch.roll(x, shifts=(sh, sw), dims=(1, 2))
+
+
+def clamp_window_and_shift(
+    resolution: tuple[int, int], window_size: int, shift_size: int
+) -> tuple[int, int]:
+    """The official rule, applied once at construction.
+
+    When the map is no larger than the window (``min(H, W) <= window``) a window already sees the
+    whole map: the window shrinks to ``min(H, W)`` and there is nothing to shift.
+    Returns ``(window_size, shift_size)``.
+    """
+    if window_size < 1:
+        raise ValueError(f"window_size must be >= 1, got {window_size}")
+    if not 0 <= shift_size < window_size:
+        raise ValueError(f"shift_size must be in [0, window_size), got {shift_size} with window {window_size}")
+    if min(resolution) <= window_size:
+        return min(resolution), 0
+    return window_size, shift_size
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int | tuple[int, int]) -> torch.Tensor:
+    """Zero-pad a (B, H, W, C) map at the bottom and right so H and W become multiples."""
+    _check_map(x, "pad_to_multiple")
+    mh, mw = to_2tuple(multiple, "multiple")
+    _, height, width, _ = x.shape
+    pad_h, pad_w = (-height) % mh, (-width) % mw
+    if pad_h == 0 and pad_w == 0:
+        return x
+    return F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
