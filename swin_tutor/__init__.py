@@ -1,1 +1,50 @@
-"""swin_tutor: the building blocks of the Swin Transformer (v1 and v2), small, typed and tested."""
+"""swin_tutor: the building blocks of the Swin Transformer (v1 and v2), small, typed and tested.
+
+Import what a notebook needs from here; each name lives in the module named for its concept.
+"""
+
+from .attention import WindowAttention, WindowAttentionV2
+from .blocks import DropPath, Mlp, SwinTransformerBlock, SwinTransformerBlockV2
+from .checkpoint import CheckpointError, LoadReport, convert_hf_state_dict, load_checkpoint, transfer_state_dict
+from .flops import count_macs, count_parameters, global_msa_macs, window_msa_macs
+from .images import make_test_card, read_image
+from .masks import (
+    easy_shifted_window_mask,
+    easy_window_masks,
+    region_labels,
+    same_blocked_pairs,
+    shifted_window_mask,
+)
+from .model import (
+    SwinTransformer,
+    SwinTransformerV2,
+    swin_b,
+    swin_l,
+    swin_s,
+    swin_t,
+    swinv2_b,
+    swinv2_s,
+    swinv2_t,
+)
+from .notebook import default_device, fmt, report_match, setup_notebook
+from .patches import (
+    PatchEmbed,
+    PatchMerging,
+    PatchMergingConv,
+    PatchMergingUnfold,
+    PatchMergingV2,
+    conv_to_unfold_weight,
+    merge_gather,
+    unfold_to_conv_weight,
+)
+from .position_bias import (
+    SharedRelativePositionBias,
+    log_spaced_coords_table,
+    relative_position_index,
+    resize_relative_position_bias_table,
+)
+from .windows import clamp_window_and_shift, cyclic_shift, reverse_cyclic_shift, window_partition, window_reverse
+
+__version__ = "0.1.0"
+
+__all__ = [name for name in dir() if not name.startswith("_")]

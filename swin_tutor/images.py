@@ -1,0 +1,99 @@
+"""Images in and out: read a photo as an RGB tensor, and draw the synthetic test card.
+
+Layout: images are float tensors (1, 3, H, W) in [0, 1], RGB.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+__all__ = ["read_image", "make_test_card", "tensor_to_numpy_image"]
+
+
+def _check_size(size: int | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = (size, size)
+    if (
+        not isinstance(size, (tuple, list))
+        or len(size) != 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)
+    ):
+        raise ValueError(f"size must be a positive int or a pair (height, width) of positive ints, got {size!r}")
+    return int(size[0]), int(size[1])
+
+
+def read_image(path: str | os.PathLike, size: int | tuple[int, int] | None = (224, 224)) -> torch.Tensor:
+    """Read an image file as a float tensor (1, 3, H, W) in [0, 1], RGB.
+
+    ``size`` is (height, width) (note: cv2.resize itself takes (width, height)); ``None`` keeps the
+    file's size. Grayscale becomes three equal channels, an alpha channel is dropped, 16-bit images
+    are scaled by 65535. A missing or unreadable file raises instead of returning None as cv2 does.
+    """
+    target = None if size is None else _check_size(size)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"image file not found: '{path}' (resolved from {os.getcwd()!r})")
+    array = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if array is None:  # cv2 returns None instead of raising
+        raise ValueError(f"could not decode '{path}' as an image (cv2.imread returned None): is it a PNG/JPEG file?")
+    if array.dtype == np.uint16:
+        array = array.astype(np.float32) / 65535.0
+    elif array.dtype == np.uint8:
+        array = array.astype(np.float32) / 255.0
+    else:
+        raise ValueError(f"'{path}': unsupported pixel type {array.dtype} (expected 8- or 16-bit)")
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    elif array.shape[2] == 4:
+        array = cv2.cvtColor(array, cv2.COLOR_BGRA2RGB)
+    elif array.shape[2] == 3:
+        array = cv2.cvtColor(array, cv2.COLOR_BGR2RGB)  # cv2 decodes to BGR
+    elif array.shape[2] == 1:
+        array = np.repeat(array, 3, axis=2)
+    else:
+        raise ValueError(f"'{path}': {array.shape[2]} channels, expected 1 (gray), 3 (RGB) or 4 (RGBA)")
+    if target is not None and array.shape[:2] != target:
+        array = cv2.resize(array, (target[1], target[0]), interpolation=cv2.INTER_AREA)
+    tensor = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)
+    return tensor.clamp_(0.0, 1.0).unsqueeze(0).contiguous()
+
+
+def make_test_card(grid: int | tuple[int, int] = 8, patch_size: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """A synthetic image whose ``patch_size`` x ``patch_size`` patches each have their own colour.
+
+    Returns ``(image, ids)``: image (1, 3, rows * p, cols * p) in [0, 1]; ids (rows, cols) long,
+    ``ids[r, c] = r * cols + c``, the number of the token each patch becomes. Red grows along the
+    columns, green along the rows and blue alternates in a checkerboard, so every patch differs
+    from its neighbours and can be followed through shifts and merges.
+    """
+    rows, cols = _check_size(grid)
+    if not isinstance(patch_size, int) or patch_size < 1:
+        raise ValueError(f"patch_size must be a positive int, got {patch_size!r}")
+    r = torch.arange(rows, dtype=torch.float32)[:, None].expand(rows, cols)
+    c = torch.arange(cols, dtype=torch.float32)[None, :].expand(rows, cols)
+    red = 0.15 + 0.8 * c / max(cols - 1, 1)
+    green = 0.15 + 0.8 * r / max(rows - 1, 1)
+    blue = torch.where((r + c) % 2 == 0, torch.tensor(0.85), torch.tensor(0.35))
+    colours = torch.stack([red, green, blue])  # (3, rows, cols)
+    image = colours.repeat_interleave(patch_size, 1).repeat_interleave(patch_size, 2)
+    ids = torch.arange(rows * cols).reshape(rows, cols)
+    return image.unsqueeze(0), ids
+
+
+def tensor_to_numpy_image(image: torch.Tensor) -> np.ndarray:
+    """(1, 3, H, W) / (3, H, W) / (H, W, 3) tensor or array -> (H, W, 3) float array for plotting."""
+    array = image.detach().cpu().float().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+    if array.ndim == 4:
+        if array.shape[0] != 1:
+            raise ValueError(f"expected one image, got a batch of {array.shape[0]}")
+        array = array[0]
+    if array.ndim == 3 and array.shape[0] in (1, 3) and array.shape[2] not in (1, 3):
+        array = array.transpose(1, 2, 0)
+    if array.ndim != 3 and array.ndim != 2:
+        raise ValueError(f"expected an image of shape (1, 3, H, W), (3, H, W) or (H, W, 3), got {array.shape}")
+    return np.clip(array, 0.0, 1.0)
