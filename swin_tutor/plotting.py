@@ -145,3 +145,35 @@ def titles_row(axes: Sequence[Axes], titles: Sequence[str]) -> None:
     """Set one title per Axes."""
     for ax, t in zip(axes, titles, strict=False):
         ax.set_title(t, fontsize=10)
+
+
+def show_patch_ids(
+    image,
+    patch_size: int,
+    ids=None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    fontsize: float = 7,
+    color: str = "black",
+) -> Axes:
+    """The image with its patch grid and, in each patch, the number of the token it becomes.
+
+    ``ids`` (rows, cols) defaults to the row-major order of the token sequence, ``r * cols + c``
+    (what ``make_test_card`` returns). Numbers are drawn with a white outline so they stay readable.
+    """
+    from matplotlib import patheffects
+
+    ax = show_patch_grid(image, patch_size, ax, title, color="white")
+    h, w = tensor_to_numpy_image(image).shape[:2]
+    rows, cols = h // patch_size, w // patch_size
+    if ids is None:
+        ids = np.arange(rows * cols).reshape(rows, cols)
+    values = ids.detach().cpu().numpy() if isinstance(ids, torch.Tensor) else np.asarray(ids)
+    if values.shape != (rows, cols):
+        raise ValueError(f"ids must have shape {(rows, cols)} (one per patch), got {values.shape}")
+    outline = [patheffects.withStroke(linewidth=1.5, foreground="white")]
+    for (r, c), v in np.ndenumerate(values):
+        x, y = (c + 0.5) * patch_size - 0.5, (r + 0.5) * patch_size - 0.5
+        ax.text(x, y, f"{v:g}", ha="center", va="center", fontsize=fontsize, color=color,
+                path_effects=outline)
+    return ax
