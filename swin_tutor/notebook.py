@@ -28,6 +28,12 @@ def setup_notebook(seed: int = 0, threads: int | None = None) -> None:
     torch.set_printoptions(precision=4, sci_mode=False, linewidth=120)
     threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0")) or min(2, os.cpu_count() or 1)
     torch.set_num_threads(threads)
+    try:  # OpenCV logs warnings with a timestamp to stderr (nbval compares stderr): keep errors only
+        import cv2
+
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    except (ImportError, AttributeError):
+        pass
     try:
         import matplotlib as mpl
 
