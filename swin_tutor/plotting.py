@@ -177,3 +177,188 @@ def show_patch_ids(
         ax.text(x, y, f"{v:g}", ha="center", va="center", fontsize=fontsize, color=color,
                 path_effects=outline)
     return ax
+
+
+# ---- patch merging and cyclic shift pictures (notebooks 02 and 03) ----------------------------
+
+# Colours of the channel blocks x0, x1, x2, x3 of the 2x2 merge gather.
+GATHER_COLORS = ("#8db5e0", "#f2b880", "#9fd39b", "#e79a9a")
+REGION_COLORS = (
+    "#a6cee3",
+    "#b2df8a",
+    "#fb9a99",
+    "#fdbf6f",
+    "#cab2d6",
+    "#ffff99",
+    "#8dd3c7",
+    "#bebada",
+    "#d9d9d9",
+)  # colours of the region labels 0..8 of the shifted-window mask
+
+
+def show_gather_order(
+    ids, ax: Axes | None = None, title: str | None = None, fontsize: float = 8
+) -> Axes:
+    """A token map's numbers (H, W), each cell coloured by the channel block x0..x3 it lands in when
+    2x2 neighbours are merged (x0 = top-left, x1 = bottom-left, x2 = top-right, x3 = bottom-right).
+
+    Negative numbers mark zero padding (drawn grey, "pad"). Thick lines outline the 2x2 groups.
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    values = ids.detach().cpu().numpy() if isinstance(ids, torch.Tensor) else np.asarray(ids)
+    h, w = values.shape
+    rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    block = (rows % 2) + 2 * (cols % 2)  # 0..3 = x0..x3
+    block = np.where(values < 0, 4, block)
+    ax = ax or plt.gca()
+    ax.imshow(
+        block,
+        cmap=ListedColormap([*GATHER_COLORS, "#9e9e9e"]),
+        vmin=-0.5,
+        vmax=4.5,
+        interpolation="nearest",
+    )
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, "pad" if v < 0 else f"{v:g}", ha="center", va="center", fontsize=fontsize)
+    draw_grid(ax, 1, h, w, color="white", lw=0.5, alpha=1.0)
+    draw_grid(ax, 2, h, w, color="black", lw=1.6, alpha=1.0)
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    handles = [Patch(color=c, label=f"x{k}") for k, c in enumerate(GATHER_COLORS)]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=4,
+        fontsize=8,
+        frameon=False,
+    )
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def show_channel_blocks(
+    token_ids: Sequence[int], dim: int, ax: Axes | None = None, title: str | None = None
+) -> Axes:
+    """One merged token's 4C channels as four coloured blocks, each labelled with the token it came
+    from (``token_ids`` in block order x0..x3; a negative id means zero padding)."""
+    ax = ax or plt.gca()
+    for k, tok in enumerate(token_ids):
+        colour = GATHER_COLORS[k] if tok >= 0 else "#9e9e9e"
+        ax.add_patch(Rectangle((k * dim, 0), dim, 1, fc=colour, ec="black", lw=1))
+        ax.text(
+            (k + 0.5) * dim,
+            0.5,
+            f"x{k}\n" + ("pad" if tok < 0 else f"token {tok}"),
+            ha="center",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_xlim(0, 4 * dim)
+    ax.set_ylim(0, 1)
+    ax.set_xticks([k * dim for k in range(5)])
+    ax.tick_params(labelsize=8)
+    ax.set_yticks([])
+    ax.set_xlabel("channel", fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def show_pca_map(
+    features: torch.Tensor,
+    ax: Axes | None = None,
+    size_px: float | None = None,
+    title: str | None = None,
+    grid: bool = False,
+) -> Axes:
+    """A (1, H, W, C) / (H, W, C) token map as its first 3 principal components in RGB.
+
+    The map is stretched over ``size_px`` pixels, so maps of different resolution line up with the
+    image; ``grid`` draws the token borders.
+    """
+    rgb = feature_pca_rgb(features)
+    h, w = rgb.shape[:2]
+    size = float(size_px or max(h, w))
+    ax = ax or plt.gca()
+    ax.imshow(
+        rgb, extent=(0, size * w / max(h, w), size * h / max(h, w), 0), interpolation="nearest"
+    )
+    if grid:
+        step = size / max(h, w)
+        for k in range(1, h):
+            ax.axhline(k * step, color="white", lw=0.4, alpha=0.7)
+        for k in range(1, w):
+            ax.axvline(k * step, color="white", lw=0.4, alpha=0.7)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def show_region_labels(
+    labels,
+    ax: Axes | None = None,
+    window_size: int | None = None,
+    image=None,
+    text=None,
+    alpha: float = 0.4,
+    title: str | None = None,
+    fontsize: float = 8,
+) -> Axes:
+    """The 9 regions of a shifted map (``region_labels``, (H, W) tokens, values 0..8) as colours.
+
+    With ``image`` the colours are laid over it (each token covering its patch of pixels);
+    ``text`` (H, W) writes a number in each cell (e.g. token ids); ``window_size`` draws the
+    window grid (in tokens).
+    """
+    from matplotlib.colors import ListedColormap
+
+    values = (
+        labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    )
+    h, w = values.shape
+    ax = ax or plt.gca()
+    if image is not None:
+        ax = show_image(image, ax)
+        ph, pw = tensor_to_numpy_image(image).shape[:2]
+    else:
+        ph, pw, alpha = h, w, 1.0
+    sy, sx = ph / h, pw / w  # pixels per token
+    ax.imshow(
+        values,
+        cmap=ListedColormap(list(REGION_COLORS)),
+        vmin=-0.5,
+        vmax=8.5,
+        alpha=alpha,
+        extent=(-0.5, pw - 0.5, ph - 0.5, -0.5),
+        interpolation="nearest",
+    )
+    if text is not None:
+        numbers = (
+            text.detach().cpu().numpy() if isinstance(text, torch.Tensor) else np.asarray(text)
+        )
+        for (i, j), v in np.ndenumerate(numbers):
+            ax.text(
+                (j + 0.5) * sx - 0.5,
+                (i + 0.5) * sy - 0.5,
+                f"{v:g}",
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+            )
+    if window_size:
+        draw_grid(ax, window_size * sy, ph, pw, color="black", lw=1.6, alpha=1.0)
+    ax.set_xlim(-0.5, pw - 0.5)
+    ax.set_ylim(ph - 0.5, -0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
