@@ -43,6 +43,7 @@ class _WindowAttentionBase(nn.Module):
         self.proj_drop = nn.Dropout(proj_drop)
         # Cache of the position bias for inference (see position_bias()); keyed on parameter versions.
         self._bias_cache: tuple[tuple, torch.Tensor] | None = None
+        self._mask_cache: tuple | None = None
 
     # -- subclasses provide these two ------------------------------------------------------------
     def _logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -85,13 +86,24 @@ class _WindowAttentionBase(nn.Module):
         """(B_, heads, N, N): the softmax weights (the picture the notebooks draw)."""
         return self._attend(x, mask)[0]
 
+    def _bias_and_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        """(nW, heads, N, N): position bias plus mask, added to the logits in one pass (cached in inference)."""
+        bias = self.position_bias()
+        if self.training or bias.requires_grad:
+            return bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype)
+        key = (id(bias), mask.data_ptr(), mask._version, tuple(mask.shape))
+        if self._mask_cache is None or self._mask_cache[0] != key:
+            self._mask_cache = (key, bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype), bias)
+        return self._mask_cache[1]
+
     def _attend(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         self._check_input(x, mask)
-        logits, v = self._logits(x)
-        logits = logits + self.position_bias().unsqueeze(0)
-        if mask is not None:
+        logits, v = self._logits(x)  # (B_, heads, N, N)
+        if mask is None:
+            logits = logits + self.position_bias().unsqueeze(0)
+        else:
             n_windows, n = mask.shape[0], x.shape[1]
-            logits = logits.view(-1, n_windows, self.num_heads, n, n) + mask[None, :, None].to(logits.dtype)
+            logits = logits.view(-1, n_windows, self.num_heads, n, n) + self._bias_and_mask(mask)
             logits = logits.view(-1, self.num_heads, n, n)
         probs = logits.softmax(dim=-1)
         return probs, v

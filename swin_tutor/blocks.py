@@ -23,6 +23,7 @@ from .windows import (
     cyclic_shift,
     pad_to_multiple,
     reverse_cyclic_shift,
+    shifted_window_order,
     to_2tuple,
     window_partition,
     window_reverse,
@@ -117,12 +118,35 @@ class SwinTransformerBlock(nn.Module):
         if self.shift_size > 0:
             mask = shifted_window_mask(*self.padded_resolution, ws, self.shift_size)
         self.register_buffer("attn_mask", mask, persistent=False)
+        # Shift + partition (and their inverses) as one precomputed gather: see window_attention.
+        order, inverse = shifted_window_order(*self.padded_resolution, ws, self.shift_size)
+        self.register_buffer("token_order", order, persistent=False)
+        self.register_buffer("token_order_inverse", inverse, persistent=False)
 
     def _make_attention(self, dim, num_heads, qkv_bias, attn_drop, proj_drop, pretrained_window_size) -> nn.Module:
         return WindowAttention(dim, self.window_size, num_heads, qkv_bias, attn_drop, proj_drop)
 
     def window_attention(self, x: torch.Tensor) -> torch.Tensor:
-        """The attention branch on a (B, H, W, C) map: pad, shift, partition, attend, and undo all three."""
+        """The attention branch on a (B, H, W, C) map: pad, shift, partition, attend, and undo all three.
+
+        Step by step this is ``pad_to_multiple``, ``cyclic_shift``, ``window_partition``, attention,
+        ``window_reverse``, ``reverse_cyclic_shift`` and a crop (see ``window_attention_steps``). The
+        shift and the partition only move tokens, so here they run as one precomputed gather
+        (``token_order``, from ``shifted_window_order``): the same numbers, a third of the copying.
+        """
+        b, h, w, c = x.shape
+        ws = self.window_size
+        x = pad_to_multiple(x, ws)
+        hp, wp = x.shape[1:3]
+        windows = x.reshape(b, hp * wp, c).index_select(1, self.token_order).view(-1, ws * ws, c)  # (B*nW, N, C)
+        windows = self.attn(windows, self.attn_mask)
+        x = windows.reshape(b, hp * wp, c).index_select(1, self.token_order_inverse).view(b, hp, wp, c)
+        if hp != h or wp != w:
+            x = x[:, :h, :w, :].contiguous()
+        return x
+
+    def window_attention_steps(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`window_attention` written out one step at a time (slower; for reading and for tests)."""
         b, h, w, c = x.shape
         ws, s = self.window_size, self.shift_size
         x = pad_to_multiple(x, ws)
@@ -132,9 +156,7 @@ class SwinTransformerBlock(nn.Module):
         windows = self.attn(windows, self.attn_mask)
         x = window_reverse(windows.view(-1, ws, ws, c), ws, hp, wp)
         x = reverse_cyclic_shift(x, s)
-        if hp != h or wp != w:
-            x = x[:, :h, :w, :].contiguous()
-        return x
+        return x[:, :h, :w, :].contiguous()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, H, W, C) -> (B, H, W, C)."""

@@ -19,6 +19,7 @@ __all__ = [
     "reverse_cyclic_shift",
     "clamp_window_and_shift",
     "pad_to_multiple",
+    "shifted_window_order",
 ]
 
 
@@ -109,3 +110,25 @@ def pad_to_multiple(x: torch.Tensor, multiple: int | tuple[int, int]) -> torch.T
     if pad_h == 0 and pad_w == 0:
         return x
     return F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
+
+
+def shifted_window_order(
+    height: int, width: int, window_size: int | tuple[int, int], shift: int | tuple[int, int] = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The token permutation that ``cyclic_shift`` followed by ``window_partition`` applies.
+
+    Both steps only move tokens, so together they are one fixed permutation of the H * W positions:
+    ``order[k]`` is the row-major position in the (unshifted) map of the k-th token of the windows
+    (window by window, row-major inside each). Returns ``(order, inverse)``; for a (B, H, W, C) map,
+    ``x.reshape(B, H * W, C)[:, order]`` equals ``window_partition(cyclic_shift(x, shift), ws)``
+    flattened, and indexing with ``inverse`` undoes it. One gather instead of two copies.
+    """
+    wh, ww = to_2tuple(window_size, "window_size")
+    sh, sw = to_2tuple(shift, "shift")
+    if height % wh or width % ww:
+        raise ValueError(f"the window {wh}x{ww} must divide the map, got {height}x{width}")
+    rows = (torch.arange(height) + sh) % height  # rolled map row i holds original row (i + s) mod H
+    cols = (torch.arange(width) + sw) % width
+    source = rows[:, None] * width + cols[None, :]  # (H, W) original position of each rolled position
+    order = window_partition(source[None, :, :, None], (wh, ww)).reshape(-1)
+    return order, torch.argsort(order)
