@@ -1,0 +1,232 @@
+"""Swin V2 parity with Hugging Face ``Swinv2ForImageClassification`` (the reference).
+
+``make_hf_reference`` gives the Hugging Face model seeded random weights (post-norms included, so
+no block is the identity) and copies them into ours. Every v2 building block is then compared on
+the same input, to max |diff| <= 1e-5: patch embedding, PatchMergingV2, WindowAttentionV2 with and
+without the shifted-window mask, every block, every stage and the logits. Two configurations:
+SwinV2-T at 256 with window 8, and with window 16 keeping ``pretrained_window_sizes=(8, 8, 8, 8)``.
+
+Layouts: ours works on maps (B, H, W, C), Hugging Face on token lists (B, H*W, C) plus (H, W).
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+
+from swin_tutor import (
+    PatchMergingV2,
+    SwinTransformer,
+    SwinTransformerBlockV2,
+    WindowAttentionV2,
+    swinv2_t,
+)
+from swin_tutor.position_bias import log_spaced_coords_table
+from swin_tutor.reference import hf_block, hf_stage, make_hf_reference
+
+pytest.importorskip("transformers")
+
+ATOL = 1e-5
+CONFIGS = {
+    "w8": {},
+    "w16-pretrained8": {"window_size": 16, "pretrained_window_sizes": (8, 8, 8, 8)},
+}
+RESOLUTIONS = [(64, 64), (32, 32), (16, 16), (8, 8)]  # stage maps of a 256 input
+DIMS = [96, 192, 384, 768]
+BLOCKS = [(0, 0), (0, 1), (1, 0), (1, 1)] + [(2, j) for j in range(6)] + [(3, 0), (3, 1)]
+# Forward checks run on one shifted/unshifted pair per stage (blocks 2.2-2.5 repeat 2.0 and 2.1).
+FORWARD_BLOCKS = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1), (3, 0), (3, 1)]
+
+
+@pytest.fixture(scope="module", params=list(CONFIGS))
+def pair(request):
+    """(ours, hf, config name): SwinV2-T and its Hugging Face twin, same random weights, eval."""
+    # Every parameter of ours is overwritten (strict load) by make_hf_reference, so skip the slow
+    # random initialisation; buffers (coordinate tables, index, masks) are still built.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nn.Linear, "reset_parameters", lambda self: None)
+        mp.setattr(SwinTransformer, "_init_weights", staticmethod(lambda module: None))
+        ours = swinv2_t(**CONFIGS[request.param])
+    hf, ours = make_hf_reference(ours, seed=0)
+    return ours, hf, request.param
+
+
+def _randn(*shape: int, seed: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    assert a.shape == b.shape, (a.shape, b.shape)
+    return (a - b).abs().max().item()
+
+
+def _tokens(x: torch.Tensor) -> torch.Tensor:
+    """(B, H, W, C) map -> (B, H*W, C) tokens, the Hugging Face layout."""
+    return x.reshape(x.shape[0], -1, x.shape[-1])
+
+
+def test_weights_are_not_trivial(pair):
+    """The copied weights include non-zero res-post-norms: blocks are not the identity here."""
+    ours, _, _ = pair
+    for i, j in BLOCKS:
+        block = ours.layers[i].blocks[j]
+        assert block.norm1.weight.abs().min() > 0 and block.norm2.weight.abs().min() > 0
+
+
+def test_config_matches(pair):
+    ours, hf, name = pair
+    assert hf.config.window_size == ours.window_size
+    assert list(hf.config.pretrained_window_sizes) == list(ours.pretrained_window_sizes)
+    for i, j in BLOCKS:
+        block, ref = ours.layers[i].blocks[j], hf_block(hf, i, j)
+        assert (block.window_size, block.shift_size) == (ref.window_size, ref.shift_size), (i, j)
+    if name == "w16-pretrained8":  # the clamp rule: 16x16 and 8x8 maps run unshifted
+        assert [ours.layers[i].blocks[1].shift_size for i in range(4)] == [8, 8, 0, 0]
+        assert ours.layers[3].blocks[0].window_size == 8
+
+
+def test_coords_tables_and_index_match(pair):
+    """The log-spaced coordinates (scaled by the pretrained window) and the index, per block."""
+    ours, hf, _ = pair
+    for i, j in BLOCKS:
+        attn, ref = ours.layers[i].blocks[j].attn, hf_block(hf, i, j).attention.self
+        assert isinstance(attn, WindowAttentionV2)
+        assert attn.relative_coords_table.shape == ref.relative_coords_table.shape
+        assert _max_diff(attn.relative_coords_table, ref.relative_coords_table) <= 1e-6
+        assert torch.equal(attn.relative_position_index, ref.relative_position_index)
+        expected = log_spaced_coords_table(attn.window_size, ours.pretrained_window_sizes[i])
+        assert torch.equal(attn.relative_coords_table[0], expected)
+
+
+def test_patch_embedding(pair):
+    ours, hf, _ = pair
+    x = _randn(1, 3, 256, 256, seed=1)
+    with torch.no_grad():
+        mine = ours.patch_embed(x)
+        ref, dims = hf.swinv2.embeddings(x)[:2]
+    assert mine.shape == (1, 64, 64, 96) and tuple(dims) == (64, 64)
+    assert _max_diff(_tokens(mine), ref) <= ATOL
+
+
+@pytest.mark.parametrize("stage", [0, 1, 2])
+def test_patch_merging(pair, stage):
+    ours, hf, _ = pair
+    (h, w), c = RESOLUTIONS[stage], DIMS[stage]
+    merge = ours.layers[stage].downsample
+    assert isinstance(merge, PatchMergingV2)
+    x = _randn(1, h, w, c, seed=10 + stage)
+    with torch.no_grad():
+        mine = merge(x)
+        ref = hf_stage(hf, stage).downsample(_tokens(x), (h, w))
+    assert mine.shape == (1, h // 2, w // 2, 2 * c)
+    assert _max_diff(_tokens(mine), ref) <= ATOL
+
+
+def _windows(block: SwinTransformerBlockV2, batch: int, seed: int) -> torch.Tensor:
+    h, w = block.padded_resolution
+    ws = block.window_size
+    return _randn(batch * (h // ws) * (w // ws), ws * ws, block.dim, seed=seed)
+
+
+@pytest.mark.parametrize("i, j", FORWARD_BLOCKS)
+def test_window_attention(pair, i, j):
+    """Attention alone on (B*nW, N, C) windows; shifted blocks with their mask, others without.
+
+    The two masks are the same (nW, N, N) tensor of 0 / -100. Hugging Face 5.24's
+    ``Swinv2SelfAttention`` adds it twice (-200), ours once (-100), as the official code does:
+    after softmax in float32 the two are identical (see test_mask_added_twice_is_harmless).
+    """
+    ours, hf, _ = pair
+    block, ref = ours.layers[i].blocks[j], hf_block(hf, i, j)
+    h, w = block.padded_resolution
+    ref_mask = ref.get_attn_mask(h, w, dtype=torch.float32)
+    if block.shift_size == 0:
+        assert block.attn_mask is None and ref_mask is None
+    else:
+        assert torch.equal(block.attn_mask, ref_mask)
+    x = _windows(block, batch=1, seed=100 + 10 * i + j)
+    with torch.no_grad():
+        mine = block.attn(x, block.attn_mask)
+        expected = ref.attention(x, ref_mask)[0]
+    assert _max_diff(mine, expected) <= ATOL
+
+
+def test_shifted_attention_is_covered(pair):
+    """The shifted (masked) case above is not vacuous: stages 0 and 1 shift in both configs."""
+    ours, _, _ = pair
+    shifted = [(i, j) for i, j in BLOCKS if ours.layers[i].blocks[j].shift_size > 0]
+    assert {(0, 1), (1, 1)} <= set(shifted)
+    # ...and the mask changes the output, so a missing mask would fail the comparison.
+    block = ours.layers[0].blocks[1]
+    x = _windows(block, batch=1, seed=7)
+    with torch.no_grad():
+        assert _max_diff(block.attn(x, block.attn_mask), block.attn(x, None)) > 1e-2
+
+
+def test_mask_added_twice_is_harmless(pair):
+    """-100 (ours, official) and -200 (Hugging Face adds the mask twice) give the same attention.
+
+    Cosine logits are bounded (|cos * scale| <= 100, bias in (0, 16)), so a blocked pair sits at
+    least ~74 below the row maximum with -100: its weight exp(-74 - ...) is far below float32's
+    resolution next to the unblocked weights, which sum to 1. The unblocked probabilities are
+    therefore bit-for-bit the same, the blocked ones are < 1e-30 (denormal or zero) in both, and so
+    is the output. A small mask (-1 vs -2) is NOT harmless: that shows the comparison can fail.
+    """
+    ours, hf, _ = pair
+    block, ref = ours.layers[0].blocks[1], hf_block(hf, 0, 1)
+    mask = block.attn_mask
+    x = _windows(block, batch=1, seed=8)
+    heads, n = block.num_heads, mask.shape[-1]
+    blocked = (mask != 0)[None, :, None].expand(1, -1, heads, -1, -1).reshape(-1, heads, n, n)
+    with torch.no_grad():
+        once, twice = block.attn.attention_probs(x, mask), block.attn.attention_probs(x, 2 * mask)
+        assert torch.equal(once[~blocked], twice[~blocked]) and bool((once[~blocked] > 0).all())
+        assert once[blocked].max() < 1e-30 and twice[blocked].max() < 1e-30
+        out_once, out_twice = block.attn(x, mask), block.attn(x, 2 * mask)
+        assert _max_diff(out_once, out_twice) <= 1e-7
+        # Hugging Face with its -100 mask (applied twice) equals ours with -200 too.
+        assert _max_diff(ref.attention(x, mask)[0], out_twice) <= ATOL
+        small = (mask != 0).float() * -1.0
+        assert _max_diff(block.attn(x, small), block.attn(x, 2 * small)) > 1e-3
+
+
+@pytest.mark.parametrize("i, j", FORWARD_BLOCKS)
+def test_block(pair, i, j):
+    ours, hf, _ = pair
+    block = ours.layers[i].blocks[j]
+    (h, w), c = RESOLUTIONS[i], DIMS[i]
+    x = _randn(1, h, w, c, seed=200 + 10 * i + j)
+    with torch.no_grad():
+        mine = block(x)
+        ref = hf_block(hf, i, j)(_tokens(x), (h, w))[0]
+    assert _max_diff(_tokens(mine), ref) <= ATOL
+    assert _max_diff(mine, x) > 1e-2  # the block does something (post-norms are not zero)
+
+
+@pytest.mark.parametrize("stage", [1, 3])
+def test_stage(pair, stage):
+    """A whole stage: its blocks (before merging), then merging (none after the last stage)."""
+    ours, hf, _ = pair
+    (h, w), c = RESOLUTIONS[stage], DIMS[stage]
+    layer = ours.layers[stage]
+    x = _randn(1, h, w, c, seed=300 + stage)
+    with torch.no_grad():
+        before = layer.forward_blocks(x)
+        after = layer(x)
+        ref_after, ref_before = hf_stage(hf, stage)(_tokens(x), (h, w))[:2]
+    assert _max_diff(_tokens(before), ref_before) <= ATOL
+    assert _max_diff(_tokens(after), ref_after) <= ATOL
+    if stage < 3:
+        assert after.shape == (1, h // 2, w // 2, 2 * c)
+
+
+def test_logits(pair):
+    ours, hf, _ = pair
+    x = _randn(1, 3, 256, 256, seed=2)
+    with torch.no_grad():
+        mine = ours(x)
+        ref = hf(pixel_values=x).logits
+    assert mine.shape == (1, 1000)
+    assert _max_diff(mine, ref) <= ATOL
+    assert mine.std() > 0.1  # not a degenerate output
