@@ -23,7 +23,8 @@ from .windows import to_2tuple
 
 __all__ = ["WindowAttention", "WindowAttentionV2"]
 
-LOGIT_SCALE_MAX = math.log(100.0)
+LOGIT_SCALE_MAX = math.log(100.0)  # the official clamp, in log space
+LOGIT_SCALE_MAX_VALUE = 100.0
 
 
 class _WindowAttentionBase(nn.Module):
@@ -195,8 +196,12 @@ class WindowAttentionV2(_WindowAttentionBase):
         return continuous_position_bias(self.cpb_mlp, self.relative_coords_table, self.relative_position_index)
 
     def logit_scale_value(self) -> torch.Tensor:
-        """(heads, 1, 1): the multiplier of the cosine, ``exp(min(logit_scale, log 100))``, at most 100."""
-        return torch.clamp(self.logit_scale, max=LOGIT_SCALE_MAX).exp()
+        """(heads, 1, 1): the multiplier of the cosine, ``exp(min(logit_scale, log 100))``, at most 100.
+
+        Clamped after the exponential, which is the same function but gives exactly 100 for a
+        clamped head (exp of float32(log 100) would be 100.0000076).
+        """
+        return self.logit_scale.exp().clamp(max=LOGIT_SCALE_MAX_VALUE)
 
     def _logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, n, _ = x.shape

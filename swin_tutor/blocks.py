@@ -100,7 +100,8 @@ class SwinTransformerBlock(nn.Module):
         self.num_heads = num_heads
         self.mlp_ratio = mlp_ratio
         self.requested_window_size, self.requested_shift_size = window_size, shift_size
-        self.window_size, self.shift_size = clamp_window_and_shift(self.input_resolution, window_size, shift_size)
+        # Decided once (the clamp rule); read-only, since the mask and token order are built from them.
+        self._window_size, self._shift_size = clamp_window_and_shift(self.input_resolution, window_size, shift_size)
         self.norm_placement = norm_placement or self.default_norm_placement
         if self.norm_placement not in _PLACEMENTS:
             raise ValueError(f"norm_placement must be one of {_PLACEMENTS}, got {self.norm_placement!r}")
@@ -122,6 +123,16 @@ class SwinTransformerBlock(nn.Module):
         order, inverse = shifted_window_order(*self.padded_resolution, ws, self.shift_size)
         self.register_buffer("token_order", order, persistent=False)
         self.register_buffer("token_order_inverse", inverse, persistent=False)
+
+    @property
+    def window_size(self) -> int:
+        """The window after the clamp rule (read-only: build a new block to change it)."""
+        return self._window_size
+
+    @property
+    def shift_size(self) -> int:
+        """The shift after the clamp rule (read-only: the mask and token order were built for it)."""
+        return self._shift_size
 
     def _make_attention(self, dim, num_heads, qkv_bias, attn_drop, proj_drop, pretrained_window_size) -> nn.Module:
         return WindowAttention(dim, self.window_size, num_heads, qkv_bias, attn_drop, proj_drop)
