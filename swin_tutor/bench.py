@@ -1,0 +1,232 @@
+"""Benchmark: swin_tutor against the Hugging Face reference, side by side in one process.
+
+    python -m swin_tutor.bench                 # Swin-T and SwinV2-T, batch 1 and 8, table + JSON
+    python -m swin_tutor.bench --notebooks     # also time the whole notebook series
+
+For each model and batch size both implementations get the same weights (make_hf_reference) and the
+same input; after a warm-up their forward passes are interleaved (ours, theirs, ours, ...) so that
+machine noise hits both alike, and the medians and their ratio are reported. The machine's matmul
+throughput is measured in the same run, and each model's achieved GFLOP/s is given as a share of it
+(multiply-adds from torch's flop counter, times 2). Peak memory is measured in a fresh process per
+model and implementation. Timings are not asserted anywhere: shared machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+MODELS = {
+    "Swin-T": ("swin_t", dict(img_size=224, window_size=7)),
+    "SwinV2-T": ("swinv2_t", dict(img_size=256, window_size=8)),
+}
+
+
+def _build(name: str, num_classes: int = 1000):
+    import swin_tutor
+    from swin_tutor.reference import make_hf_reference
+
+    ctor, kwargs = MODELS[name]
+    model = getattr(swin_tutor, ctor)(num_classes=num_classes, **kwargs)
+    reference, model = make_hf_reference(model)
+    return model, reference, kwargs["img_size"]
+
+
+def matmul_gflops(n: int = 1024, repeats: int = 10) -> float:
+    """Float32 matmul throughput of this machine (GFLOP/s, 2 FLOPs per multiply-add), median of runs."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def time_pair(ours, theirs, x: torch.Tensor, warmup: int = 2, repeats: int = 7) -> tuple[list[float], list[float]]:
+    """Interleaved forward timings (seconds) of two callables on the same input."""
+    with torch.inference_mode():
+        for _ in range(warmup):
+            ours(x)
+            theirs(x)
+        t_ours, t_theirs = [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            ours(x)
+            t_ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            theirs(x)
+            t_theirs.append(time.perf_counter() - start)
+    return t_ours, t_theirs
+
+
+def _peak_memory_child(name: str, impl: str, batch: int) -> None:
+    """Run in a fresh process that builds only one implementation: print its peak resident memory (MiB)."""
+    import swin_tutor
+    from swin_tutor.reference import hf_config_for
+
+    ctor, kwargs = MODELS[name]
+    model = getattr(swin_tutor, ctor)(**kwargs).eval()
+    img = kwargs["img_size"]
+    if impl == "hf":
+        from transformers import SwinForImageClassification, Swinv2ForImageClassification
+
+        cls = Swinv2ForImageClassification if model.version == 2 else SwinForImageClassification
+        config = hf_config_for(model)
+        del model
+        net = cls(config).eval()
+        run_once = lambda x: net(pixel_values=x).logits  # noqa: E731
+    else:
+        net = model
+        run_once = net
+    x = torch.rand(batch, 3, img, img)
+    with torch.inference_mode():
+        before = _rss_mib()
+        run_once(x)
+        run_once(x)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"peak_mib": peak, "forward_mib": max(peak - before, 0.0)}))
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_memory(name: str, impl: str, batch: int) -> dict:
+    """Peak resident memory (MiB) of a fresh process that builds one model and runs it twice, and the
+    part of it added by the forward passes (``forward_mib``)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "swin_tutor.bench", "--_peak", name, impl, str(batch)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(batches=(1, 8), repeats: int = 7, memory: bool = True) -> dict:
+    from swin_tutor.flops import count_macs
+
+    torch.manual_seed(0)
+    ceiling = matmul_gflops()
+    rows = []
+    for name in MODELS:
+        model, reference, img = _build(name)
+        hf = lambda x, ref=reference: ref(pixel_values=x).logits  # noqa: E731
+        for batch in batches:
+            x = torch.rand(batch, 3, img, img)
+            with torch.inference_mode():
+                same = torch.allclose(model(x), hf(x), atol=1e-4)
+            t_ours, t_hf = time_pair(model, hf, x, repeats=repeats)
+            macs = count_macs(model, batch=batch)
+            med_ours, med_hf = statistics.median(t_ours), statistics.median(t_hf)
+            row = {
+                "model": name,
+                "batch": batch,
+                "same_logits": same,
+                "swin_tutor_s": med_ours,
+                "hf_s": med_hf,
+                "ratio": med_ours / med_hf,
+                "gmacs": macs / 1e9,
+                "swin_tutor_gflops": 2 * macs / med_ours / 1e9,
+                "hf_gflops": 2 * macs / med_hf / 1e9,
+            }
+            row["swin_tutor_share"] = row["swin_tutor_gflops"] / ceiling
+            row["hf_share"] = row["hf_gflops"] / ceiling
+            if memory:
+                for impl, key in (("swin_tutor", "swin_tutor"), ("hf", "hf")):
+                    mem = peak_memory(name, impl, batch)
+                    row[f"{key}_peak_mib"] = mem["peak_mib"]
+                    row[f"{key}_forward_mib"] = mem["forward_mib"]
+            rows.append(row)
+            print(f"{name} batch {batch}: ratio {row['ratio']:.2f}x", file=sys.stderr, flush=True)
+        del model, reference
+    return {
+        "machine": {"platform": platform.platform(), "threads": torch.get_num_threads(), "torch": torch.__version__},
+        "matmul_gflops": ceiling,
+        "rows": rows,
+    }
+
+
+def time_notebooks(folder: Path) -> dict:
+    """Execute every notebook on a temporary copy (so the repo is untouched) and time each."""
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = folder.resolve().parent
+    times = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copytree(root / "images", Path(tmp) / "images")
+        work = Path(tmp) / "notebooks"
+        shutil.copytree(folder, work, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for path in sorted(work.glob("[0-9][0-9]_*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            start = time.perf_counter()
+            NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+            times[path.name] = time.perf_counter() - start
+    return {"notebooks_s": times, "total_s": sum(times.values())}
+
+
+def format_table(result: dict) -> str:
+    lines = [
+        f"matmul ceiling: {result['matmul_gflops']:.1f} GFLOP/s on {result['machine']['threads']} thread(s)",
+        "",
+        "| model | batch | swin_tutor (s) | HF (s) | ratio | swin_tutor GFLOP/s (% ceiling) | HF GFLOP/s (% ceiling) | peak MiB swin_tutor / HF | same logits |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["rows"]:
+        mem = "-"
+        if "hf_peak_mib" in r:
+            mem = (f"{r['swin_tutor_peak_mib']:.0f} / {r['hf_peak_mib']:.0f} "
+                   f"(forward +{r['swin_tutor_forward_mib']:.0f} / +{r['hf_forward_mib']:.0f})")
+        lines.append(
+            f"| {r['model']} | {r['batch']} | {r['swin_tutor_s']:.3f} | {r['hf_s']:.3f} | {r['ratio']:.2f}x | "
+            f"{r['swin_tutor_gflops']:.1f} ({100 * r['swin_tutor_share']:.0f}%) | {r['hf_gflops']:.1f} ({100 * r['hf_share']:.0f}%) | "
+            f"{mem} | {r['same_logits']} |"
+        )
+    if "notebooks" in result:
+        nb = result["notebooks"]
+        lines += ["", f"notebook series: {nb['total_s']:.1f} s in total"]
+        lines += [f"  {name}: {t:.1f} s" for name, t in nb["notebooks_s"].items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--no-memory", action="store_true", help="skip the per-process peak-memory runs")
+    parser.add_argument("--notebooks", action="store_true", help="also time the notebook series")
+    parser.add_argument("--json", default="build/bench.json", help="where to write the JSON results")
+    parser.add_argument("--_peak", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args._peak:
+        name, impl, batch = args._peak
+        _peak_memory_child(name, impl, int(batch))
+        return
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    result = run(tuple(args.batches), args.repeats, memory=not args.no_memory)
+    if args.notebooks:
+        result["notebooks"] = time_notebooks(Path(__file__).resolve().parents[1] / "notebooks")
+    print(format_table(result))
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(result, indent=2))
+    print(f"\nwrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
