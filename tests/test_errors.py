@@ -1,0 +1,249 @@
+"""Every input and configuration mistake raises a ValueError that says what went wrong."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from swin_tutor.attention import WindowAttention, WindowAttentionV2
+from swin_tutor.blocks import DropPath, SwinTransformerBlock
+from swin_tutor.masks import (
+    easy_shifted_window_mask,
+    easy_window_masks,
+    region_labels,
+    shifted_window_mask,
+)
+from swin_tutor.model import SwinTransformer, swin_t
+from swin_tutor.patches import (
+    PatchEmbed,
+    PatchMergingConv,
+    PatchMergingUnfold,
+    conv_to_unfold_weight,
+    merge_gather,
+    unfold_to_conv_weight,
+)
+from swin_tutor.position_bias import resize_relative_position_bias_table
+from swin_tutor.windows import (
+    clamp_window_and_shift,
+    cyclic_shift,
+    pad_to_multiple,
+    to_2tuple,
+    window_partition,
+    window_reverse,
+)
+
+
+@pytest.fixture(scope="module")
+def model():
+    """A narrow model for 64x64 images: every check runs before any real work."""
+    torch.manual_seed(0)
+    return SwinTransformer(
+        img_size=64,
+        embed_dim=16,
+        depths=(2, 2, 2, 2),
+        num_heads=(1, 2, 4, 8),
+        window_size=4,
+        num_classes=10,
+    ).eval()
+
+
+# -- images ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (torch.zeros(3, 64, 64), r"shape \(B, 3, H, W\), got 3-D.*unsqueeze\(0\)"),
+        (torch.zeros(1, 1, 3, 64, 64), r"got 5-D"),
+        (torch.zeros(1, 4, 64, 64), r"expected 3 channels in dim 1.*got 4"),
+        (
+            torch.zeros(1, 64, 64, 3),
+            r"expected 3 channels.*channels-last input\? use x\.permute\(0, 3, 1, 2\)",
+        ),
+        (torch.zeros(1, 3, 64, 64, dtype=torch.uint8), r"floating-point image.*torch\.uint8"),
+        (torch.zeros(1, 3, 64, 64, dtype=torch.long), r"floating-point image.*torch\.int64"),
+        (torch.zeros(1, 3, 96, 64), r"built for 64x64 images, got 96x64.*img_size=\(96, 64\)"),
+        (torch.zeros(1, 3, 32, 32), r"built for 64x64 images, got 32x32"),
+    ],
+)
+def test_bad_images_for_the_model(model, x, match):
+    with torch.no_grad():
+        for call in (model, model.forward_features, model.forward_intermediates):
+            with pytest.raises(ValueError, match=match):
+                call(x)
+
+
+def test_not_a_tensor(model):
+    with pytest.raises(ValueError, match="expected a torch.Tensor image batch, got ndarray"):
+        model(torch.zeros(1, 3, 64, 64).numpy())
+
+
+def test_patch_embed_checks_its_input():
+    embed = PatchEmbed(patch_size=4, in_chans=1, embed_dim=8)
+    with pytest.raises(ValueError, match="expected 1 channels"):
+        embed(torch.zeros(1, 3, 8, 8))
+    with pytest.raises(ValueError, match="floating-point"):
+        embed(torch.zeros(1, 1, 8, 8, dtype=torch.int32))
+
+
+# -- configuration ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(window_size=0), r"window_size must be >= 1, got 0"),
+        (dict(window_size=-3), r"window_size must be >= 1, got -3"),
+        (
+            dict(depths=(2, 2, 6)),
+            r"depths must have 4 entries \(one per stage\), got 3: \(2, 2, 6\)",
+        ),
+        (dict(depths=(2, 2, 2, 2, 2)), r"depths must have 4 entries.*got 5"),
+        (dict(num_heads=(3, 6, 12)), r"num_heads must have 4 entries"),
+        (
+            dict(num_heads=(5, 6, 12, 24)),
+            r"stage 0: num_heads=5 must divide the stage dimension 96",
+        ),
+        (
+            dict(num_heads=(3, 6, 12, 7)),
+            r"stage 3: num_heads=7 must divide the stage dimension 768",
+        ),
+        (dict(num_heads=(0, 6, 12, 24)), r"stage 0: num_heads=0"),
+        (dict(pretrained_window_sizes=(0, 0)), r"pretrained_window_sizes must have 4 entries"),
+        (dict(patch_size=0), r"patch_size, in_chans and embed_dim must be >= 1"),
+        (dict(img_size="large"), r"img_size must be an int or a pair of ints, got 'large'"),
+    ],
+)
+def test_bad_model_configuration(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SwinTransformer(**kwargs)
+
+
+def test_bad_configuration_through_the_factories():
+    with pytest.raises(ValueError, match="window_size must be >= 1"):
+        swin_t(window_size=0)
+
+
+def test_attention_heads_must_divide_the_dimension():
+    with pytest.raises(ValueError, match=r"num_heads must divide dim: got dim=96, num_heads=5"):
+        WindowAttention(96, 7, 5)
+    with pytest.raises(ValueError, match=r"num_heads must divide dim"):
+        WindowAttentionV2(96, 8, 7)
+    with pytest.raises(ValueError, match=r"num_heads must divide dim"):
+        SwinTransformerBlock(dim=96, input_resolution=(14, 14), num_heads=5)
+
+
+def test_attention_checks_window_and_mask_shapes():
+    attn = WindowAttention(8, 2, 2)
+    with pytest.raises(ValueError, match=r"expects \(B\*nW, 4, 8\), got \(3, 5, 8\)"):
+        attn(torch.zeros(3, 5, 8))
+    with pytest.raises(ValueError, match=r"expects \(B\*nW, 4, 8\)"):
+        attn(torch.zeros(3, 4, 6))
+    with pytest.raises(
+        ValueError,
+        match=r"mask must be \(nW, 4, 4\) with nW dividing the 6 windows, got \(4, 4, 4\)",
+    ):
+        attn(torch.zeros(6, 4, 8), torch.zeros(4, 4, 4))
+    with pytest.raises(ValueError, match=r"mask must be"):
+        attn(torch.zeros(6, 4, 8), torch.zeros(3, 9, 9))
+
+
+def test_block_checks_resolution_and_configuration():
+    block = SwinTransformerBlock(
+        dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, shift_size=2
+    )
+    for bad in (torch.zeros(1, 7, 8, 8), torch.zeros(1, 8, 8, 4), torch.zeros(64, 8)):
+        with pytest.raises(ValueError, match=r"this block was built for maps \(B, 8, 8, 8\), got"):
+            block(bad)
+    with pytest.raises(ValueError, match="window_size must be >= 1"):
+        SwinTransformerBlock(dim=8, input_resolution=(8, 8), num_heads=2, window_size=0)
+    with pytest.raises(
+        ValueError, match=r"shift_size must be in \[0, window_size\), got 4 with window 4"
+    ):
+        SwinTransformerBlock(
+            dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, shift_size=4
+        )
+    with pytest.raises(ValueError, match="norm_placement must be one of"):
+        SwinTransformerBlock(
+            dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, norm_placement="middle"
+        )
+    with pytest.raises(ValueError, match=r"drop_prob must be in \[0, 1\), got 1.0"):
+        DropPath(1.0)
+
+
+# -- windows, masks, merging, tables ---------------------------------------------------------------
+def test_window_partition_and_reverse_shapes():
+    with pytest.raises(
+        ValueError, match=r"the window 3x3 must divide the map, got a 10x10 map.*pad_to_multiple"
+    ):
+        window_partition(torch.zeros(1, 10, 10, 2), 3)
+    with pytest.raises(ValueError, match=r"window 7x7 must divide the map, got a 14x10 map"):
+        window_partition(torch.zeros(1, 14, 10, 2), 7)
+    with pytest.raises(
+        ValueError, match=r"expects a token map of shape \(B, H, W, C\), got \(10, 10\)"
+    ):
+        window_partition(torch.zeros(10, 10), 2)
+    with pytest.raises(
+        ValueError, match=r"window_reverse expects windows of shape \(B\*nW, 2, 2, C\)"
+    ):
+        window_reverse(torch.zeros(4, 3, 3, 1), 2, 4, 4)
+    with pytest.raises(ValueError, match=r"window_reverse: the window 2x2 must divide the map 5x4"):
+        window_reverse(torch.zeros(4, 2, 2, 1), 2, 5, 4)
+    with pytest.raises(ValueError, match=r"5 windows is not a multiple of the 2x2 window grid"):
+        window_reverse(torch.zeros(5, 2, 2, 1), 2, 4, 4)
+    for func in (cyclic_shift, pad_to_multiple):
+        with pytest.raises(ValueError, match=r"token map of shape \(B, H, W, C\)"):
+            func(torch.zeros(4, 4, 1), 1)
+
+
+@pytest.mark.parametrize("garbage", ["abc", (1, 2, 3), (1,), 1.5, True, (1, "a"), None, [2.0, 2.0]])
+def test_to_2tuple_rejects_garbage(garbage):
+    with pytest.raises(ValueError, match=r"window_size must be an int or a pair of ints, got"):
+        to_2tuple(garbage, "window_size")
+
+
+def test_clamp_rule_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="window_size must be >= 1, got 0"):
+        clamp_window_and_shift((7, 7), 0, 0)
+    with pytest.raises(
+        ValueError, match=r"shift_size must be in \[0, window_size\), got 7 with window 7"
+    ):
+        clamp_window_and_shift((14, 14), 7, 7)
+    with pytest.raises(ValueError, match=r"shift_size must be in \[0, window_size\), got -1"):
+        clamp_window_and_shift((14, 14), 7, -1)
+
+
+def test_masks_reject_bad_sizes():
+    with pytest.raises(
+        ValueError, match=r"the window 7x7 must divide the \(padded\) map, got 50x56"
+    ):
+        region_labels(50, 56, 7, 3)
+    with pytest.raises(
+        ValueError, match=r"shift_size must be in \[0, window\) per axis, got \(7, 7\)"
+    ):
+        shifted_window_mask(14, 14, 7, 7)
+    with pytest.raises(
+        ValueError, match=r"need window_size >= 2 and 0 < shift < window_size, got 7, 0"
+    ):
+        easy_window_masks(7, 0)
+    with pytest.raises(ValueError, match=r"the window 7 must divide the map, got 50x50"):
+        easy_shifted_window_mask(50, 50, 7, 3)
+
+
+def test_merging_rejects_bad_shapes():
+    with pytest.raises(ValueError, match=r"patch merging expects \(B, H, W, C\), got \(4, 4, 2\)"):
+        merge_gather(torch.zeros(4, 4, 2))
+    with pytest.raises(
+        ValueError,
+        match=r"unfold merging expects \(B, H, W, C\) with even H and W, got \(1, 5, 4, 2\)",
+    ):
+        PatchMergingUnfold(2)(torch.zeros(1, 5, 4, 2))
+    with pytest.raises(ValueError, match=r"conv merging expects \(B, H, W, C\) with even H and W"):
+        PatchMergingConv(2)(torch.zeros(1, 4, 3, 2))
+    with pytest.raises(ValueError, match=r"expected a weight of shape \(out, 8\), got \(4, 6\)"):
+        unfold_to_conv_weight(torch.zeros(4, 6), 2)
+    with pytest.raises(
+        ValueError, match=r"expected a conv weight of shape \(out, C, 2, 2\), got \(4, 2, 3, 3\)"
+    ):
+        conv_to_unfold_weight(torch.zeros(4, 2, 3, 3))
+
+
+def test_resize_rejects_a_table_of_the_wrong_size():
+    with pytest.raises(ValueError, match=r"a table for window 7x7 has 169 rows, got 100"):
+        resize_relative_position_bias_table(torch.zeros(100, 3), 7, 12)
