@@ -42,11 +42,8 @@ class _WindowAttentionBase(nn.Module):
         self.attn_drop = nn.Dropout(attn_drop)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
-        # Cache of the position bias for inference (see position_bias()); keyed on parameter versions.
-        self._bias_cache: tuple[tuple, torch.Tensor] | None = None
-        self._mask_cache: tuple | None = None
 
-    # -- subclasses provide these two ------------------------------------------------------------
+    # -- subclasses provide these ------------------------------------------------------------
     def _logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(attention logits without bias (B_, heads, N, N), values (B_, heads, N, head_dim))."""
         raise NotImplementedError
@@ -54,25 +51,14 @@ class _WindowAttentionBase(nn.Module):
     def _compute_position_bias(self) -> torch.Tensor:
         raise NotImplementedError
 
-    def _bias_parameters(self) -> list[torch.Tensor]:
-        raise NotImplementedError
-
     # -- shared ----------------------------------------------------------------------------------
     def position_bias(self) -> torch.Tensor:
         """(heads, N, N): the bias added to every window's logits.
 
-        In inference (no grad needed) it is computed once and reused until a parameter changes
-        (any in-place update such as ``load_state_dict`` bumps the tensor's version).
+        Recomputed on every call: it is cheap (a gather, or a tiny MLP), and a cache would go stale
+        when weights are written behind autograd's back (``p.data.copy_``, EMA updates).
         """
-        params = self._bias_parameters()
-        if self.training or (torch.is_grad_enabled() and any(p.requires_grad for p in params)):
-            self._bias_cache = None
-            return self._compute_position_bias()
-        key = tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in params)
-        if self._bias_cache is None or self._bias_cache[0] != key:
-            with torch.no_grad():
-                self._bias_cache = (key, self._compute_position_bias())
-        return self._bias_cache[1]
+        return self._compute_position_bias()
 
     def _check_input(self, x: torch.Tensor, mask: torch.Tensor | None) -> None:
         n = self.window_size[0] * self.window_size[1]
@@ -88,14 +74,9 @@ class _WindowAttentionBase(nn.Module):
         return self._attend(x, mask)[0]
 
     def _bias_and_mask(self, mask: torch.Tensor) -> torch.Tensor:
-        """(nW, heads, N, N): position bias plus mask, added to the logits in one pass (cached in inference)."""
+        """(nW, heads, N, N): position bias plus mask, so the logits take one addition instead of two."""
         bias = self.position_bias()
-        if self.training or bias.requires_grad:
-            return bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype)
-        key = (id(bias), mask.data_ptr(), mask._version, tuple(mask.shape))
-        if self._mask_cache is None or self._mask_cache[0] != key:
-            self._mask_cache = (key, bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype), bias)
-        return self._mask_cache[1]
+        return bias.unsqueeze(0) + mask.unsqueeze(1).to(bias.dtype)
 
     def _attend(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         self._check_input(x, mask)
@@ -143,9 +124,6 @@ class WindowAttention(_WindowAttentionBase):
         nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
         self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
 
-    def _bias_parameters(self) -> list[torch.Tensor]:
-        return [self.relative_position_bias_table]
-
     def _compute_position_bias(self) -> torch.Tensor:
         return gather_relative_position_bias(self.relative_position_bias_table, self.relative_position_index)
 
@@ -188,9 +166,6 @@ class WindowAttentionV2(_WindowAttentionBase):
         else:
             self.q_bias = None
             self.v_bias = None
-
-    def _bias_parameters(self) -> list[torch.Tensor]:
-        return list(self.cpb_mlp.parameters())
 
     def _compute_position_bias(self) -> torch.Tensor:
         return continuous_position_bias(self.cpb_mlp, self.relative_coords_table, self.relative_position_index)
