@@ -132,7 +132,7 @@ class SwinTransformer(nn.Module):
         self.pos_drop = nn.Dropout(drop_rate)
         resolution = (_ceil_div(self.img_size[0], patch_size), _ceil_div(self.img_size[1], patch_size))
         self.patches_resolution = resolution
-        rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        rates = torch.linspace(0, drop_path_rate, sum(depths), device="cpu").tolist()  # works under torch.device("meta")
         self.layers = nn.ModuleList()
         for i in range(self.num_layers):
             start = sum(depths[:i])
