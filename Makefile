@@ -33,12 +33,12 @@ lab: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks
 
 test: setup
-	$(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q tests notebooks
+	$(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q --ignore=tests/e2e tests notebooks
 	$(BIN)/ruff check swin_tutor tests notebooks conftest.py
 	$(BIN)/ruff format --check swin_tutor tests notebooks conftest.py
 
 unit: setup
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q --ignore=tests/e2e tests
 
 nbval: setup
 	$(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q notebooks
@@ -50,6 +50,12 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix swin_tutor tests notebooks conftest.py
 	$(BIN)/ruff format swin_tutor tests notebooks conftest.py
+
+# Every notebook run in a real JupyterLab in headless Chromium (Debian's chromium; installed with
+# apt-get when missing and running as root). Screenshots and timings land in build/e2e/.
+e2e: setup
+	bash tools/ensure_chromium.sh
+	$(BIN)/python -m pytest -p no:xdist -m e2e -q tests/e2e
 
 # Re-execute every notebook in place, top to bottom, in the test environment, and strip volatile metadata.
 notebooks: setup
