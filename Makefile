@@ -61,6 +61,10 @@ e2e: setup
 notebooks: setup
 	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb
 
+# The benchmark against Hugging Face (and the notebook series' run time); prints a table, writes build/bench.json.
+bench: setup
+	$(BIN)/python -m swin_tutor.bench --notebooks
+
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet torch==2.13.0 && .lock-venv/bin/pip install --quiet -e '.[dev]'
