@@ -30,7 +30,9 @@ LOGIT_SCALE_MAX_VALUE = 100.0
 class _WindowAttentionBase(nn.Module):
     """What v1 and v2 share: shapes, the mask, softmax, value mixing and the output projection."""
 
-    def __init__(self, dim: int, window_size: int | tuple[int, int], num_heads: int, attn_drop: float, proj_drop: float):
+    def __init__(
+        self, dim: int, window_size: int | tuple[int, int], num_heads: int, attn_drop: float, proj_drop: float
+    ):
         super().__init__()
         if num_heads < 1 or dim % num_heads:
             raise ValueError(f"num_heads must divide dim: got dim={dim}, num_heads={num_heads}")

@@ -111,7 +111,9 @@ def peak_memory(name: str, impl: str, batch: int) -> dict:
     part of it added by the forward passes (``forward_mib``)."""
     out = subprocess.run(
         [sys.executable, "-m", "swin_tutor.bench", "--_peak", name, impl, str(batch)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -176,7 +178,9 @@ def time_notebooks(folder: Path) -> dict:
         for path in sorted(work.glob("[0-9][0-9]_*.ipynb")):
             nb = nbformat.read(path, as_version=4)
             start = time.perf_counter()
-            NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}).execute()
+            NotebookClient(
+                nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+            ).execute()
             times[path.name] = time.perf_counter() - start
     return {"notebooks_s": times, "total_s": sum(times.values())}
 
@@ -185,17 +189,21 @@ def format_table(result: dict) -> str:
     lines = [
         f"matmul ceiling: {result['matmul_gflops']:.1f} GFLOP/s on {result['machine']['threads']} thread(s)",
         "",
-        "| model | batch | swin_tutor (s) | HF (s) | ratio | swin_tutor GFLOP/s (% ceiling) | HF GFLOP/s (% ceiling) | peak MiB swin_tutor / HF | same logits |",
+        "| model | batch | swin_tutor (s) | HF (s) | ratio | swin_tutor GFLOP/s (% ceiling) "
+        "| HF GFLOP/s (% ceiling) | peak MiB swin_tutor / HF | same logits |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
         mem = "-"
         if "hf_peak_mib" in r:
-            mem = (f"{r['swin_tutor_peak_mib']:.0f} / {r['hf_peak_mib']:.0f} "
-                   f"(forward +{r['swin_tutor_forward_mib']:.0f} / +{r['hf_forward_mib']:.0f})")
+            mem = (
+                f"{r['swin_tutor_peak_mib']:.0f} / {r['hf_peak_mib']:.0f} "
+                f"(forward +{r['swin_tutor_forward_mib']:.0f} / +{r['hf_forward_mib']:.0f})"
+            )
         lines.append(
             f"| {r['model']} | {r['batch']} | {r['swin_tutor_s']:.3f} | {r['hf_s']:.3f} | {r['ratio']:.2f}x | "
-            f"{r['swin_tutor_gflops']:.1f} ({100 * r['swin_tutor_share']:.0f}%) | {r['hf_gflops']:.1f} ({100 * r['hf_share']:.0f}%) | "
+            f"{r['swin_tutor_gflops']:.1f} ({100 * r['swin_tutor_share']:.0f}%) | "
+            f"{r['hf_gflops']:.1f} ({100 * r['hf_share']:.0f}%) | "
             f"{mem} | {r['same_logits']} |"
         )
     if "notebooks" in result:

@@ -199,7 +199,13 @@ class SwinTransformerBlockV2(SwinTransformerBlock):
 
     def _make_attention(self, dim, num_heads, qkv_bias, attn_drop, proj_drop, pretrained_window_size) -> nn.Module:
         return WindowAttentionV2(
-            dim, self.window_size, num_heads, qkv_bias, attn_drop, proj_drop, pretrained_window_size=pretrained_window_size
+            dim,
+            self.window_size,
+            num_heads,
+            qkv_bias,
+            attn_drop,
+            proj_drop,
+            pretrained_window_size=pretrained_window_size,
         )
 
     def init_respostnorm(self) -> None:

@@ -86,10 +86,7 @@ class LoadReport:
             f"head: {self.head}",
         ]
         if self.missing or self.unexpected:
-            lines.append(
-                f"left out (strict=False): {len(self.missing)} missing, "
-                f"{len(self.unexpected)} unexpected"
-            )
+            lines.append(f"left out (strict=False): {len(self.missing)} missing, {len(self.unexpected)} unexpected")
         return "\n".join(lines)
 
 
@@ -172,8 +169,7 @@ def _read_pickle(path: str) -> object:
         message = str(exc)
         if "weights only" not in message.lower() and "weights_only" not in message:
             raise CheckpointError(
-                f"{path!r} is not a checkpoint file: torch.load could not read it "
-                f"({_first_line(message)})"
+                f"{path!r} is not a checkpoint file: torch.load could not read it ({_first_line(message)})"
             ) from None
         wanted = re.search(r"GLOBAL ([\w.]+)", message)
         asked = f" (it asks for {wanted.group(1)})" if wanted else ""
@@ -184,9 +180,7 @@ def _read_pickle(path: str) -> object:
             "yourself with torch.load(path, weights_only=False) and pass the state dict to "
             "load_checkpoint."
         ) from None
-    except (
-        Exception
-    ) as exc:  # a text file, a truncated download, a zip that is not a torch archive, ...
+    except Exception as exc:  # a text file, a truncated download, a zip that is not a torch archive, ...
         detail = _first_line(str(exc)) or "no details"
         raise CheckpointError(
             f"{path!r} is not a checkpoint file: torch.load could not read it "
@@ -207,9 +201,7 @@ def unwrap_state_dict(obj: object, source: str = "the checkpoint") -> dict[str, 
     if isinstance(obj, nn.Module):
         return dict(obj.state_dict())
     if not isinstance(obj, Mapping):
-        raise CheckpointError(
-            f"{source} holds a {type(obj).__name__}, not a state dict (a dict of tensors)"
-        )
+        raise CheckpointError(f"{source} holds a {type(obj).__name__}, not a state dict (a dict of tensors)")
     for key in ("model", "state_dict", "model_state_dict"):
         if key in obj and isinstance(obj[key], (Mapping, nn.Module)):
             return unwrap_state_dict(obj[key], source)
@@ -278,9 +270,7 @@ _HF_RENAMES = [
     (r"^layernorm\.", "norm."),
     (r"^classifier\.", "head."),
 ]
-_HF_QKV = re.compile(
-    r"^(.*)\.attention\.(?:self\.)?(q_proj|k_proj|v_proj|query|key|value)\.(weight|bias)$"
-)
+_HF_QKV = re.compile(r"^(.*)\.attention\.(?:self\.)?(q_proj|k_proj|v_proj|query|key|value)\.(weight|bias)$")
 _HF_DROPPED_PREFIXES = ("decoder.", "pooler.")
 
 
@@ -295,11 +285,7 @@ def convert_hf_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, t
     qkv: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in state_dict.items():
         bare = re.sub(r"^(swin|swinv2)\.", "", key)
-        if (
-            _is_rebuilt_buffer(key)
-            or key.endswith("mask_token")
-            or bare.startswith(_HF_DROPPED_PREFIXES)
-        ):
+        if _is_rebuilt_buffer(key) or key.endswith("mask_token") or bare.startswith(_HF_DROPPED_PREFIXES):
             continue
         match = _HF_QKV.match(key)
         if match:
@@ -310,18 +296,12 @@ def convert_hf_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, t
     for prefix, parts in qkv.items():
         missing = [p for p in ("q.weight", "k.weight", "v.weight") if p not in parts]
         if missing:
-            raise CheckpointError(
-                f"{prefix}: q/k/v projection weights incomplete, missing {missing}"
-            )
-        out[f"{prefix}.attn.qkv.weight"] = torch.cat(
-            [parts["q.weight"], parts["k.weight"], parts["v.weight"]]
-        )
+            raise CheckpointError(f"{prefix}: q/k/v projection weights incomplete, missing {missing}")
+        out[f"{prefix}.attn.qkv.weight"] = torch.cat([parts["q.weight"], parts["k.weight"], parts["v.weight"]])
         if "k.bias" in parts:  # v1: q, k and v all have a bias
             if "q.bias" not in parts or "v.bias" not in parts:
                 raise CheckpointError(f"{prefix}: a key bias without both query and value biases")
-            out[f"{prefix}.attn.qkv.bias"] = torch.cat(
-                [parts["q.bias"], parts["k.bias"], parts["v.bias"]]
-            )
+            out[f"{prefix}.attn.qkv.bias"] = torch.cat([parts["q.bias"], parts["k.bias"], parts["v.bias"]])
         elif "q.bias" in parts or "v.bias" in parts:  # v2: no key bias
             if "q.bias" not in parts or "v.bias" not in parts:
                 raise CheckpointError(f"{prefix}: v2 attention needs both a query and a value bias")
@@ -418,9 +398,7 @@ def transfer_state_dict(
 def _table_window(rows: int, key: str) -> int:
     side = int(round(rows**0.5))
     if side * side != rows or side % 2 == 0:
-        raise CheckpointError(
-            f"{key}: {rows} rows is not the table of a square window ((2w-1)^2 rows)"
-        )
+        raise CheckpointError(f"{key}: {rows} rows is not the table of a square window ((2w-1)^2 rows)")
     return (side + 1) // 2
 
 
@@ -458,9 +436,7 @@ def load_checkpoint(
         state, head = _map_head(state, head_indices)
     model_head = {k for k in target if k.startswith("head.")}
     ckpt_head = {k for k in state if k.startswith("head.")}
-    head_fits = model_head == ckpt_head and all(
-        state[k].shape == target[k].shape for k in model_head
-    )
+    head_fits = model_head == ckpt_head and all(state[k].shape == target[k].shape for k in model_head)
     keep_own_head = reset_head and not head_fits
     if keep_own_head:
         state = {k: v for k, v in state.items() if not k.startswith("head.")}
@@ -472,28 +448,19 @@ def load_checkpoint(
     unexpected = [k for k in state if k not in target]
     mismatched = [k for k in state if k in target and state[k].shape != target[k].shape]
     if mismatched or (strict and (missing or unexpected)):
-        raise CheckpointError(
-            _mismatch_report(fmt, state, target, missing, unexpected, mismatched, strict)
-        )
+        raise CheckpointError(_mismatch_report(fmt, state, target, missing, unexpected, mismatched, strict))
     model.load_state_dict({k: v for k, v in state.items() if k in target}, strict=False)
-    return LoadReport(
-        fmt, len(state) - len(unexpected), dropped, resized, head, missing, unexpected
-    )
+    return LoadReport(fmt, len(state) - len(unexpected), dropped, resized, head, missing, unexpected)
 
 
-def _map_head(
-    state: dict[str, torch.Tensor], head_indices: Sequence[int]
-) -> tuple[dict[str, torch.Tensor], str]:
+def _map_head(state: dict[str, torch.Tensor], head_indices: Sequence[int]) -> tuple[dict[str, torch.Tensor], str]:
     if "head.weight" not in state:
-        raise CheckpointError(
-            "head_indices was given, but the checkpoint has no classifier head ('head.weight')"
-        )
+        raise CheckpointError("head_indices was given, but the checkpoint has no classifier head ('head.weight')")
     classes = state["head.weight"].shape[0]
     idx = torch.as_tensor(list(head_indices), dtype=torch.long)
     if idx.dim() != 1 or idx.numel() == 0 or int(idx.min()) < 0 or int(idx.max()) >= classes:
         raise CheckpointError(
-            "head_indices must be a non-empty list of the checkpoint's class indices "
-            f"0..{classes - 1}"
+            f"head_indices must be a non-empty list of the checkpoint's class indices 0..{classes - 1}"
         )
     state = dict(state)
     for name in ("head.weight", "head.bias"):
@@ -515,40 +482,24 @@ def _mismatch_report(
     if mismatched:
         lines.append(f"  {len(mismatched)} shape mismatch(es) (checkpoint vs model):")
         lines.extend(
-            f"    {k}: checkpoint {tuple(state[k].shape)} vs model {tuple(target[k].shape)}"
-            for k in mismatched[:_SHOW]
+            f"    {k}: checkpoint {tuple(state[k].shape)} vs model {tuple(target[k].shape)}" for k in mismatched[:_SHOW]
         )
         if len(mismatched) > _SHOW:
             lines.append(f"    ... and {len(mismatched) - _SHOW} more")
     if strict and missing:
-        lines.append(
-            f"  {len(missing)} missing key(s) (in the model, not the checkpoint): {missing[:_SHOW]}"
-        )
+        lines.append(f"  {len(missing)} missing key(s) (in the model, not the checkpoint): {missing[:_SHOW]}")
     if strict and unexpected:
-        lines.append(
-            f"  {len(unexpected)} unexpected key(s) (in the checkpoint, not the model): "
-            f"{unexpected[:_SHOW]}"
-        )
-    head_problem = any(
-        k.startswith("head.") for k in mismatched + (missing + unexpected if strict else [])
-    )
+        lines.append(f"  {len(unexpected)} unexpected key(s) (in the checkpoint, not the model): {unexpected[:_SHOW]}")
+    head_problem = any(k.startswith("head.") for k in mismatched + (missing + unexpected if strict else []))
     if head_problem:
         lines.append(
             "  hint: a classifier for another number of classes? pass reset_head=True to keep "
             "the model's own head, or head_indices=[...] to pick the checkpoint's classes"
         )
-    body = [
-        k
-        for k in mismatched + (missing + unexpected if strict else [])
-        if not k.startswith("head.")
-    ]
+    body = [k for k in mismatched + (missing + unexpected if strict else []) if not k.startswith("head.")]
     if body:
         lines.append(
             "  hint: is it the right variant (v1/v2; T/S/B/L; depths, embed_dim) and window? "
-            + (
-                "pass strict=False to load the overlap"
-                if not mismatched
-                else "shapes must match to load"
-            )
+            + ("pass strict=False to load the overlap" if not mismatched else "shapes must match to load")
         )
     return "\n".join(lines)

@@ -132,7 +132,9 @@ class SwinTransformer(nn.Module):
         self.pos_drop = nn.Dropout(drop_rate)
         resolution = (_ceil_div(self.img_size[0], patch_size), _ceil_div(self.img_size[1], patch_size))
         self.patches_resolution = resolution
-        rates = torch.linspace(0, drop_path_rate, sum(depths), device="cpu").tolist()  # works under torch.device("meta")
+        rates = torch.linspace(
+            0, drop_path_rate, sum(depths), device="cpu"
+        ).tolist()  # works under torch.device("meta")
         self.layers = nn.ModuleList()
         for i in range(self.num_layers):
             start = sum(depths[:i])
@@ -171,7 +173,9 @@ class SwinTransformer(nn.Module):
         if window_size < 1:
             raise ValueError(f"window_size must be >= 1, got {window_size}")
         if patch_size < 1 or in_chans < 1 or embed_dim < 1:
-            raise ValueError(f"patch_size, in_chans and embed_dim must be >= 1, got {patch_size}, {in_chans}, {embed_dim}")
+            raise ValueError(
+                f"patch_size, in_chans and embed_dim must be >= 1, got {patch_size}, {in_chans}, {embed_dim}"
+            )
         for i, heads in enumerate(num_heads):
             dim = embed_dim * 2**i
             if heads < 1 or dim % heads:
@@ -192,7 +196,8 @@ class SwinTransformer(nn.Module):
         if tuple(x.shape[2:]) != self.img_size:
             raise ValueError(
                 f"this model was built for {self.img_size[0]}x{self.img_size[1]} images, got "
-                f"{x.shape[2]}x{x.shape[3]}; build one with img_size={tuple(x.shape[2:])} (and load the weights into it)"
+                f"{x.shape[2]}x{x.shape[3]}; build one with img_size={tuple(x.shape[2:])} "
+                "(and load the weights into it)"
             )
 
     def forward_intermediates(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -251,42 +256,117 @@ _V1 = {
 }
 
 
-def swin_t(img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.2, **kw) -> SwinTransformer:
+def swin_t(
+    img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.2, **kw
+) -> SwinTransformer:
     """Swin-T: C=96, depths 2-2-6-2, heads 3-6-12-24 (28.3 M parameters at 1000 classes)."""
-    return SwinTransformer(img_size=img_size, window_size=window_size, num_classes=num_classes, drop_path_rate=drop_path_rate, **_V1["swin_t"], **kw)
+    return SwinTransformer(
+        img_size=img_size,
+        window_size=window_size,
+        num_classes=num_classes,
+        drop_path_rate=drop_path_rate,
+        **_V1["swin_t"],
+        **kw,
+    )
 
 
-def swin_s(img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.3, **kw) -> SwinTransformer:
+def swin_s(
+    img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.3, **kw
+) -> SwinTransformer:
     """Swin-S: C=96, depths 2-2-18-2, heads 3-6-12-24 (49.6 M parameters)."""
-    return SwinTransformer(img_size=img_size, window_size=window_size, num_classes=num_classes, drop_path_rate=drop_path_rate, **_V1["swin_s"], **kw)
+    return SwinTransformer(
+        img_size=img_size,
+        window_size=window_size,
+        num_classes=num_classes,
+        drop_path_rate=drop_path_rate,
+        **_V1["swin_s"],
+        **kw,
+    )
 
 
-def swin_b(img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.5, **kw) -> SwinTransformer:
+def swin_b(
+    img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.5, **kw
+) -> SwinTransformer:
     """Swin-B: C=128, depths 2-2-18-2, heads 4-8-16-32 (87.8 M parameters)."""
-    return SwinTransformer(img_size=img_size, window_size=window_size, num_classes=num_classes, drop_path_rate=drop_path_rate, **_V1["swin_b"], **kw)
+    return SwinTransformer(
+        img_size=img_size,
+        window_size=window_size,
+        num_classes=num_classes,
+        drop_path_rate=drop_path_rate,
+        **_V1["swin_b"],
+        **kw,
+    )
 
 
-def swin_l(img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.2, **kw) -> SwinTransformer:
+def swin_l(
+    img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.2, **kw
+) -> SwinTransformer:
     """Swin-L: C=192, depths 2-2-18-2, heads 6-12-24-48 (196.5 M parameters)."""
-    return SwinTransformer(img_size=img_size, window_size=window_size, num_classes=num_classes, drop_path_rate=drop_path_rate, **_V1["swin_l"], **kw)
+    return SwinTransformer(
+        img_size=img_size,
+        window_size=window_size,
+        num_classes=num_classes,
+        drop_path_rate=drop_path_rate,
+        **_V1["swin_l"],
+        **kw,
+    )
 
 
-def swinv2_t(img_size: int = 256, window_size: int = 8, num_classes: int = 1000, drop_path_rate: float = 0.2,
-             pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0), **kw) -> SwinTransformerV2:
+def swinv2_t(
+    img_size: int = 256,
+    window_size: int = 8,
+    num_classes: int = 1000,
+    drop_path_rate: float = 0.2,
+    pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
+    **kw,
+) -> SwinTransformerV2:
     """SwinV2-T: C=96, depths 2-2-6-2, heads 3-6-12-24 (28.3 M parameters)."""
-    return SwinTransformerV2(img_size=img_size, window_size=window_size, num_classes=num_classes, drop_path_rate=drop_path_rate,
-                             pretrained_window_sizes=pretrained_window_sizes, **_V1["swin_t"], **kw)
+    return SwinTransformerV2(
+        img_size=img_size,
+        window_size=window_size,
+        num_classes=num_classes,
+        drop_path_rate=drop_path_rate,
+        pretrained_window_sizes=pretrained_window_sizes,
+        **_V1["swin_t"],
+        **kw,
+    )
 
 
-def swinv2_s(img_size: int = 256, window_size: int = 8, num_classes: int = 1000, drop_path_rate: float = 0.3,
-             pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0), **kw) -> SwinTransformerV2:
+def swinv2_s(
+    img_size: int = 256,
+    window_size: int = 8,
+    num_classes: int = 1000,
+    drop_path_rate: float = 0.3,
+    pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
+    **kw,
+) -> SwinTransformerV2:
     """SwinV2-S: C=96, depths 2-2-18-2, heads 3-6-12-24 (49.7 M parameters)."""
-    return SwinTransformerV2(img_size=img_size, window_size=window_size, num_classes=num_classes, drop_path_rate=drop_path_rate,
-                             pretrained_window_sizes=pretrained_window_sizes, **_V1["swin_s"], **kw)
+    return SwinTransformerV2(
+        img_size=img_size,
+        window_size=window_size,
+        num_classes=num_classes,
+        drop_path_rate=drop_path_rate,
+        pretrained_window_sizes=pretrained_window_sizes,
+        **_V1["swin_s"],
+        **kw,
+    )
 
 
-def swinv2_b(img_size: int = 256, window_size: int = 8, num_classes: int = 1000, drop_path_rate: float = 0.5,
-             pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0), **kw) -> SwinTransformerV2:
+def swinv2_b(
+    img_size: int = 256,
+    window_size: int = 8,
+    num_classes: int = 1000,
+    drop_path_rate: float = 0.5,
+    pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
+    **kw,
+) -> SwinTransformerV2:
     """SwinV2-B: C=128, depths 2-2-18-2, heads 4-8-16-32 (87.9 M parameters)."""
-    return SwinTransformerV2(img_size=img_size, window_size=window_size, num_classes=num_classes, drop_path_rate=drop_path_rate,
-                             pretrained_window_sizes=pretrained_window_sizes, **_V1["swin_b"], **kw)
+    return SwinTransformerV2(
+        img_size=img_size,
+        window_size=window_size,
+        num_classes=num_classes,
+        drop_path_rate=drop_path_rate,
+        pretrained_window_sizes=pretrained_window_sizes,
+        **_V1["swin_b"],
+        **kw,
+    )

@@ -37,9 +37,13 @@ def check_image_batch(x: torch.Tensor, in_chans: int = 3) -> None:
         )
     if x.shape[1] != in_chans:
         hint = "; channels-last input? use x.permute(0, 3, 1, 2)" if x.shape[-1] == in_chans else ""
-        raise ValueError(f"expected {in_chans} channels in dim 1 (B, C, H, W), got {x.shape[1]} (shape {tuple(x.shape)}){hint}")
+        raise ValueError(
+            f"expected {in_chans} channels in dim 1 (B, C, H, W), got {x.shape[1]} (shape {tuple(x.shape)}){hint}"
+        )
     if not torch.is_floating_point(x):
-        raise ValueError(f"expected a floating-point image (e.g. float32 in [0, 1]), got dtype {x.dtype}; use x.float() / 255")
+        raise ValueError(
+            f"expected a floating-point image (e.g. float32 in [0, 1]), got dtype {x.dtype}; use x.float() / 255"
+        )
 
 
 class PatchEmbed(nn.Module):

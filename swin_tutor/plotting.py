@@ -45,7 +45,16 @@ def show_image(image, ax: Axes | None = None, title: str | None = None) -> Axes:
     return ax
 
 
-def draw_grid(ax: Axes, cell: float, height: float, width: float, offset: float = 0.0, color: str = "white", lw: float = 0.6, alpha: float = 0.8) -> Axes:
+def draw_grid(
+    ax: Axes,
+    cell: float,
+    height: float,
+    width: float,
+    offset: float = 0.0,
+    color: str = "white",
+    lw: float = 0.6,
+    alpha: float = 0.8,
+) -> Axes:
     """Draw grid lines every ``cell`` pixels over a ``height`` x ``width`` picture, starting at ``offset``."""
     for y in np.arange(offset % cell, height + 1e-9, cell):
         ax.axhline(y - 0.5, color=color, lw=lw, alpha=alpha)
@@ -54,7 +63,9 @@ def draw_grid(ax: Axes, cell: float, height: float, width: float, offset: float 
     return ax
 
 
-def show_patch_grid(image, patch_size: int, ax: Axes | None = None, title: str | None = None, color: str = "white") -> Axes:
+def show_patch_grid(
+    image, patch_size: int, ax: Axes | None = None, title: str | None = None, color: str = "white"
+) -> Axes:
     """The image with its ``patch_size`` x ``patch_size`` patch boundaries drawn on it."""
     ax = show_image(image, ax, title)
     h, w = tensor_to_numpy_image(image).shape[:2]
@@ -84,7 +95,9 @@ def show_windows(
     return ax
 
 
-def show_int_table(table, ax: Axes | None = None, title: str | None = None, cmap: str = "tab20", fontsize: float = 8) -> Axes:
+def show_int_table(
+    table, ax: Axes | None = None, title: str | None = None, cmap: str = "tab20", fontsize: float = 8
+) -> Axes:
     """A small integer matrix as coloured cells with the numbers written in them."""
     values = table.detach().cpu().numpy() if isinstance(table, torch.Tensor) else np.asarray(table)
     ax = ax or plt.gca()
@@ -174,8 +187,7 @@ def show_patch_ids(
     outline = [patheffects.withStroke(linewidth=1.5, foreground="white")]
     for (r, c), v in np.ndenumerate(values):
         x, y = (c + 0.5) * patch_size - 0.5, (r + 0.5) * patch_size - 0.5
-        ax.text(x, y, f"{v:g}", ha="center", va="center", fontsize=fontsize, color=color,
-                path_effects=outline)
+        ax.text(x, y, f"{v:g}", ha="center", va="center", fontsize=fontsize, color=color, path_effects=outline)
     return ax
 
 
@@ -196,9 +208,7 @@ REGION_COLORS = (
 )  # colours of the region labels 0..8 of the shifted-window mask
 
 
-def show_gather_order(
-    ids, ax: Axes | None = None, title: str | None = None, fontsize: float = 8
-) -> Axes:
+def show_gather_order(ids, ax: Axes | None = None, title: str | None = None, fontsize: float = 8) -> Axes:
     """A token map's numbers (H, W), each cell coloured by the channel block x0..x3 it lands in when
     2x2 neighbours are merged (x0 = top-left, x1 = bottom-left, x2 = top-right, x3 = bottom-right).
 
@@ -242,9 +252,7 @@ def show_gather_order(
     return ax
 
 
-def show_channel_blocks(
-    token_ids: Sequence[int], dim: int, ax: Axes | None = None, title: str | None = None
-) -> Axes:
+def show_channel_blocks(token_ids: Sequence[int], dim: int, ax: Axes | None = None, title: str | None = None) -> Axes:
     """One merged token's 4C channels as four coloured blocks, each labelled with the token it came
     from (``token_ids`` in block order x0..x3; a negative id means zero padding)."""
     ax = ax or plt.gca()
@@ -286,9 +294,7 @@ def show_pca_map(
     h, w = rgb.shape[:2]
     size = float(size_px or max(h, w))
     ax = ax or plt.gca()
-    ax.imshow(
-        rgb, extent=(0, size * w / max(h, w), size * h / max(h, w), 0), interpolation="nearest"
-    )
+    ax.imshow(rgb, extent=(0, size * w / max(h, w), size * h / max(h, w), 0), interpolation="nearest")
     if grid:
         step = size / max(h, w)
         for k in range(1, h):
@@ -320,9 +326,7 @@ def show_region_labels(
     """
     from matplotlib.colors import ListedColormap
 
-    values = (
-        labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
-    )
+    values = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
     h, w = values.shape
     ax = ax or plt.gca()
     if image is not None:
@@ -341,9 +345,7 @@ def show_region_labels(
         interpolation="nearest",
     )
     if text is not None:
-        numbers = (
-            text.detach().cpu().numpy() if isinstance(text, torch.Tensor) else np.asarray(text)
-        )
+        numbers = text.detach().cpu().numpy() if isinstance(text, torch.Tensor) else np.asarray(text)
         for (i, j), v in np.ndenumerate(numbers):
             ax.text(
                 (j + 0.5) * sx - 0.5,

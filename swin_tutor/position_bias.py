@@ -71,9 +71,7 @@ def resize_relative_position_bias_table(
     nh, nw = to_2tuple(new_window, "new_window")
     heads = table.shape[1]
     if table.shape[0] != (2 * oh - 1) * (2 * ow - 1):
-        raise ValueError(
-            f"a table for window {oh}x{ow} has {(2 * oh - 1) * (2 * ow - 1)} rows, got {table.shape[0]}"
-        )
+        raise ValueError(f"a table for window {oh}x{ow} has {(2 * oh - 1) * (2 * ow - 1)} rows, got {table.shape[0]}")
     if (oh, ow) == (nh, nw):
         return table.clone()
     image = table.T.reshape(1, heads, 2 * oh - 1, 2 * ow - 1)
@@ -115,7 +113,9 @@ def log_spaced_coords_table(
 
 def make_cpb_mlp(num_heads: int, hidden: int = 512) -> nn.Sequential:
     """The continuous position bias MLP: Linear(2, 512) -> ReLU -> Linear(512, heads, no bias)."""
-    return nn.Sequential(nn.Linear(2, hidden, bias=True), nn.ReLU(inplace=True), nn.Linear(hidden, num_heads, bias=False))
+    return nn.Sequential(
+        nn.Linear(2, hidden, bias=True), nn.ReLU(inplace=True), nn.Linear(hidden, num_heads, bias=False)
+    )
 
 
 def continuous_position_bias(mlp: nn.Module, coords_table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:

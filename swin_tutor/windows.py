@@ -83,9 +83,7 @@ def reverse_cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int]) -> torch
     return torch.roll(x, shifts=(sh, sw), dims=(1, 2))
 
 
-def clamp_window_and_shift(
-    resolution: tuple[int, int], window_size: int, shift_size: int
-) -> tuple[int, int]:
+def clamp_window_and_shift(resolution: tuple[int, int], window_size: int, shift_size: int) -> tuple[int, int]:
     """The official rule, applied once at construction.
 
     When the map is no larger than the window (``min(H, W) <= window``) a window already sees the

@@ -21,11 +21,29 @@ def test_time_pair_interleaves_and_counts():
 
 
 def test_table_reports_ratio_share_and_memory():
-    row = dict(model="Swin-T", batch=8, same_logits=True, swin_tutor_s=1.0, hf_s=1.25, ratio=0.8, gmacs=4.49,
-               swin_tutor_gflops=72.0, hf_gflops=57.6, swin_tutor_share=0.8, hf_share=0.64,
-               swin_tutor_peak_mib=400.0, hf_peak_mib=500.0, swin_tutor_forward_mib=40.0, hf_forward_mib=60.0)
-    result = {"machine": {"threads": 2}, "matmul_gflops": 90.0, "rows": [row],
-              "notebooks": {"notebooks_s": {"01_patchify.ipynb": 9.5}, "total_s": 9.5}}
+    row = dict(
+        model="Swin-T",
+        batch=8,
+        same_logits=True,
+        swin_tutor_s=1.0,
+        hf_s=1.25,
+        ratio=0.8,
+        gmacs=4.49,
+        swin_tutor_gflops=72.0,
+        hf_gflops=57.6,
+        swin_tutor_share=0.8,
+        hf_share=0.64,
+        swin_tutor_peak_mib=400.0,
+        hf_peak_mib=500.0,
+        swin_tutor_forward_mib=40.0,
+        hf_forward_mib=60.0,
+    )
+    result = {
+        "machine": {"threads": 2},
+        "matmul_gflops": 90.0,
+        "rows": [row],
+        "notebooks": {"notebooks_s": {"01_patchify.ipynb": 9.5}, "total_s": 9.5},
+    }
     table = bench.format_table(result)
     assert "| Swin-T | 8 | 1.000 | 1.250 | 0.80x | 72.0 (80%) | 57.6 (64%) | 400 / 500" in table
     assert "notebook series: 9.5 s in total" in table

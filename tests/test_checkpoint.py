@@ -161,9 +161,7 @@ def test_official_file_loads_strictly(version, x, tmp_path):
     source = randomised(version)
     content = _official_dict(source)
     buffers = [k for k in content["model"] if k.rsplit(".", 1)[-1] in REBUILT_BUFFERS]
-    expected_names = {"relative_position_index", "attn_mask"} | (
-        {"relative_coords_table"} if version == 2 else set()
-    )
+    expected_names = {"relative_position_index", "attn_mask"} | ({"relative_coords_table"} if version == 2 else set())
     assert {k.rsplit(".", 1)[-1] for k in buffers} == expected_names
     assert content["model"].keys() == official_checkpoint(source)["model"].keys()
     torch.save(content, tmp_path / "swin_official.pth")
@@ -190,10 +188,7 @@ def _timm_dict(official: dict) -> dict:
 def test_timm_layout_loads_identically(version, x):
     source = randomised(version)
     timm = _timm_dict(_official_dict(source)["model"])
-    assert (
-        "layers.3.downsample.reduction.weight" in timm
-        and "layers.0.downsample.reduction.weight" not in timm
-    )
+    assert "layers.3.downsample.reduction.weight" in timm and "layers.0.downsample.reduction.weight" not in timm
     assert detect_format(timm) == "timm"
     model = small(version, seed=5)
     assert load_checkpoint(model, {"state_dict": timm}).format == "timm"
@@ -235,9 +230,7 @@ def test_reset_head_for_headless_checkpoints_and_models():
     headless = {k: v for k, v in state.items() if not k.startswith("head.")}
     with pytest.raises(CheckpointError, match="2 missing"):
         load_checkpoint(small(num_classes=10), headless)
-    assert load_checkpoint(small(num_classes=10), headless, reset_head=True).head.startswith(
-        "reset"
-    )
+    assert load_checkpoint(small(num_classes=10), headless, reset_head=True).head.startswith("reset")
     backbone = small(num_classes=0)
     with pytest.raises(CheckpointError, match="2 unexpected"):
         load_checkpoint(backbone, state)
@@ -305,9 +298,7 @@ def test_files_that_are_not_checkpoints(tmp_path):
 
 def test_safetensors_detected_by_content(tmp_path, x):
     source = randomised()
-    save_file(
-        dict(source.state_dict()), str(tmp_path / "weights.bin")
-    )  # a safetensors file with a .bin name
+    save_file(dict(source.state_dict()), str(tmp_path / "weights.bin"))  # a safetensors file with a .bin name
     model = small(seed=9)
     load_checkpoint(model, tmp_path / "weights.bin")
     assert torch.equal(logits(model, x), logits(source, x))
@@ -337,11 +328,7 @@ def test_pickle_that_would_run_code_is_refused(tmp_path):
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(small(), tmp_path / "malicious.pth")
     message = str(err.value)
-    assert (
-        "refused" in message
-        and "weights_only" in message
-        and re.search(r"asks for [\w.]*open", message)
-    )
+    assert "refused" in message and "weights_only" in message and re.search(r"asks for [\w.]*open", message)
     assert not marker.exists()  # nothing ran
     # control: the payload is real, an unrestricted load does run it
     torch.load(tmp_path / "malicious.pth", weights_only=False)
@@ -356,9 +343,7 @@ def test_pickle_that_would_run_code_is_refused(tmp_path):
 
 
 # -- windows ---------------------------------------------------------------------------------------
-TINY = dict(
-    embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 4, 8), drop_path_rate=0.0, num_classes=0
-)
+TINY = dict(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 4, 8), drop_path_rate=0.0, num_classes=0)
 
 
 def test_v1_window_change_resizes_bias_tables():
@@ -372,13 +357,9 @@ def test_v1_window_change_resizes_bias_tables():
     for key in tables:
         assert state7[key].shape[0] == 13 * 13 and state12[key].shape[0] == 23 * 23
         assert torch.equal(state12[key], resize_relative_position_bias_table(state7[key], 7, 12))
-    assert torch.equal(
-        state12["layers.2.blocks.1.mlp.fc1.weight"], state7["layers.2.blocks.1.mlp.fc1.weight"]
-    )
+    assert torch.equal(state12["layers.2.blocks.1.mlp.fc1.weight"], state7["layers.2.blocks.1.mlp.fc1.weight"])
     # heads must still agree
-    other_heads = SwinTransformer(
-        img_size=384, window_size=12, **{**TINY, "num_heads": (2, 2, 4, 8)}
-    )
+    other_heads = SwinTransformer(img_size=384, window_size=12, **{**TINY, "num_heads": (2, 2, 4, 8)})
     with pytest.raises(CheckpointError, match="heads"):
         load_checkpoint(other_heads, official_checkpoint(w7))
 

@@ -145,43 +145,29 @@ def test_attention_checks_window_and_mask_shapes():
 
 
 def test_block_checks_resolution_and_configuration():
-    block = SwinTransformerBlock(
-        dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, shift_size=2
-    )
+    block = SwinTransformerBlock(dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, shift_size=2)
     for bad in (torch.zeros(1, 7, 8, 8), torch.zeros(1, 8, 8, 4), torch.zeros(64, 8)):
         with pytest.raises(ValueError, match=r"this block was built for maps \(B, 8, 8, 8\), got"):
             block(bad)
     with pytest.raises(ValueError, match="window_size must be >= 1"):
         SwinTransformerBlock(dim=8, input_resolution=(8, 8), num_heads=2, window_size=0)
-    with pytest.raises(
-        ValueError, match=r"shift_size must be in \[0, window_size\), got 4 with window 4"
-    ):
-        SwinTransformerBlock(
-            dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, shift_size=4
-        )
+    with pytest.raises(ValueError, match=r"shift_size must be in \[0, window_size\), got 4 with window 4"):
+        SwinTransformerBlock(dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, shift_size=4)
     with pytest.raises(ValueError, match="norm_placement must be one of"):
-        SwinTransformerBlock(
-            dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, norm_placement="middle"
-        )
+        SwinTransformerBlock(dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, norm_placement="middle")
     with pytest.raises(ValueError, match=r"drop_prob must be in \[0, 1\), got 1.0"):
         DropPath(1.0)
 
 
 # -- windows, masks, merging, tables ---------------------------------------------------------------
 def test_window_partition_and_reverse_shapes():
-    with pytest.raises(
-        ValueError, match=r"the window 3x3 must divide the map, got a 10x10 map.*pad_to_multiple"
-    ):
+    with pytest.raises(ValueError, match=r"the window 3x3 must divide the map, got a 10x10 map.*pad_to_multiple"):
         window_partition(torch.zeros(1, 10, 10, 2), 3)
     with pytest.raises(ValueError, match=r"window 7x7 must divide the map, got a 14x10 map"):
         window_partition(torch.zeros(1, 14, 10, 2), 7)
-    with pytest.raises(
-        ValueError, match=r"expects a token map of shape \(B, H, W, C\), got \(10, 10\)"
-    ):
+    with pytest.raises(ValueError, match=r"expects a token map of shape \(B, H, W, C\), got \(10, 10\)"):
         window_partition(torch.zeros(10, 10), 2)
-    with pytest.raises(
-        ValueError, match=r"window_reverse expects windows of shape \(B\*nW, 2, 2, C\)"
-    ):
+    with pytest.raises(ValueError, match=r"window_reverse expects windows of shape \(B\*nW, 2, 2, C\)"):
         window_reverse(torch.zeros(4, 3, 3, 1), 2, 4, 4)
     with pytest.raises(ValueError, match=r"window_reverse: the window 2x2 must divide the map 5x4"):
         window_reverse(torch.zeros(4, 2, 2, 1), 2, 5, 4)
@@ -201,26 +187,18 @@ def test_to_2tuple_rejects_garbage(garbage):
 def test_clamp_rule_rejects_bad_sizes():
     with pytest.raises(ValueError, match="window_size must be >= 1, got 0"):
         clamp_window_and_shift((7, 7), 0, 0)
-    with pytest.raises(
-        ValueError, match=r"shift_size must be in \[0, window_size\), got 7 with window 7"
-    ):
+    with pytest.raises(ValueError, match=r"shift_size must be in \[0, window_size\), got 7 with window 7"):
         clamp_window_and_shift((14, 14), 7, 7)
     with pytest.raises(ValueError, match=r"shift_size must be in \[0, window_size\), got -1"):
         clamp_window_and_shift((14, 14), 7, -1)
 
 
 def test_masks_reject_bad_sizes():
-    with pytest.raises(
-        ValueError, match=r"the window 7x7 must divide the \(padded\) map, got 50x56"
-    ):
+    with pytest.raises(ValueError, match=r"the window 7x7 must divide the \(padded\) map, got 50x56"):
         region_labels(50, 56, 7, 3)
-    with pytest.raises(
-        ValueError, match=r"shift_size must be in \[0, window\) per axis, got \(7, 7\)"
-    ):
+    with pytest.raises(ValueError, match=r"shift_size must be in \[0, window\) per axis, got \(7, 7\)"):
         shifted_window_mask(14, 14, 7, 7)
-    with pytest.raises(
-        ValueError, match=r"need window_size >= 2 and 0 < shift < window_size, got 7, 0"
-    ):
+    with pytest.raises(ValueError, match=r"need window_size >= 2 and 0 < shift < window_size, got 7, 0"):
         easy_window_masks(7, 0)
     with pytest.raises(ValueError, match=r"the window 7 must divide the map, got 50x50"):
         easy_shifted_window_mask(50, 50, 7, 3)
@@ -238,9 +216,7 @@ def test_merging_rejects_bad_shapes():
         PatchMergingConv(2)(torch.zeros(1, 4, 3, 2))
     with pytest.raises(ValueError, match=r"expected a weight of shape \(out, 8\), got \(4, 6\)"):
         unfold_to_conv_weight(torch.zeros(4, 6), 2)
-    with pytest.raises(
-        ValueError, match=r"expected a conv weight of shape \(out, C, 2, 2\), got \(4, 2, 3, 3\)"
-    ):
+    with pytest.raises(ValueError, match=r"expected a conv weight of shape \(out, C, 2, 2\), got \(4, 2, 3, 3\)"):
         conv_to_unfold_weight(torch.zeros(4, 2, 3, 3))
 
 

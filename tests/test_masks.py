@@ -27,11 +27,7 @@ def brute_force_blocked(height: int, width: int, ws: int, shift: int) -> torch.T
     wrapped around the right edge (they were far apart in the image)."""
     nh, nw = height // ws, width // ws
     wraps = [
-        [
-            (i * ws + a + shift >= height, j * ws + b + shift >= width)
-            for a in range(ws)
-            for b in range(ws)
-        ]
+        [(i * ws + a + shift >= height, j * ws + b + shift >= width) for a in range(ws) for b in range(ws)]
         for i in range(nh)
         for j in range(nw)
     ]  # (nW, N, 2): did the token at (i*ws + a, j*ws + b) of the shifted canvas wrap around?
@@ -107,9 +103,7 @@ def slice_labels(height: int, width: int, ws: int, shift: int) -> torch.Tensor:
     [(56, 56, 7, 3), (12, 8, 4, 2), (8, 8, 4, 1), (64, 64, 8, 4)],
 )
 def test_region_labels_match_slice_construction(height, width, ws, shift):
-    assert torch.equal(
-        region_labels(height, width, ws, shift), slice_labels(height, width, ws, shift)
-    )
+    assert torch.equal(region_labels(height, width, ws, shift), slice_labels(height, width, ws, shift))
 
 
 def test_mask_counts_at_56_window_7():
@@ -151,9 +145,7 @@ def test_mask_blocks_tokens_that_wrapped_in_the_shifted_image():
     ids = torch.arange(height * width).reshape(1, height, width, 1)
     windows = window_partition(cyclic_shift(ids, shift), ws).reshape(-1, ws * ws)
     rows, cols = windows // width, windows % width
-    near = ((rows[:, :, None] - rows[:, None, :]).abs() < ws) & (
-        (cols[:, :, None] - cols[:, None, :]).abs() < ws
-    )
+    near = ((rows[:, :, None] - rows[:, None, :]).abs() < ws) & ((cols[:, :, None] - cols[:, None, :]).abs() < ws)
     assert torch.equal(blocked_pairs(shifted_window_mask(height, width, ws, shift)), ~near)
 
 

@@ -92,11 +92,7 @@ def test_parameter_count_of_head_and_bias_tables(no_init):
     (2 * 7 - 1)^2-row bias table per block."""
     small_head = swin_t(num_classes=10)
     assert count_parameters(small_head) == PUBLISHED["swin_t"][1] - 990 * 769
-    table_rows = sum(
-        b.attn.relative_position_bias_table.shape[0]
-        for layer in small_head.layers
-        for b in layer.blocks
-    )
+    table_rows = sum(b.attn.relative_position_bias_table.shape[0] for layer in small_head.layers for b in layer.blocks)
     assert table_rows == 12 * 13 * 13  # twelve blocks, one (2*7-1)^2 table each
 
 
@@ -177,9 +173,7 @@ def test_gradients_reach_every_parameter(mode):
     model = small_swin()
     model.train(mode == "train")
     model(image(batch=2)).logsumexp(dim=1).sum().backward()
-    missing = [
-        n for n, p in model.named_parameters() if p.grad is None or not torch.any(p.grad != 0)
-    ]
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.any(p.grad != 0)]
     assert missing == []
 
 
@@ -195,16 +189,12 @@ def test_fast_window_attention_equals_the_step_by_step_path(img, window):
             h, w = block.input_resolution
             x = torch.randn(2, h, w, block.dim, generator=gen)
             with torch.no_grad():
-                assert torch.allclose(
-                    block.window_attention(x), block.window_attention_steps(x), atol=1e-6
-                )
+                assert torch.allclose(block.window_attention(x), block.window_attention_steps(x), atol=1e-6)
 
 
 # -- weight updates are always seen (no stale position bias in eval mode) ---------------------------------------
 def bias_tables(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {
-        k: v for k, v in model.state_dict().items() if k.endswith("relative_position_bias_table")
-    }
+    return {k: v for k, v in model.state_dict().items() if k.endswith("relative_position_bias_table")}
 
 
 @pytest.fixture
@@ -267,9 +257,7 @@ def test_cache_sees_writes_through_data(cached_model):
     recomputed on every forward rather than cached (a cache gained nothing measurable)."""
     model, _ = cached_model
     table = model.layers[0].blocks[0].attn.relative_position_bias_table
-    table.data.copy_(
-        table.data + 5 * torch.randn(table.shape, generator=torch.Generator().manual_seed(6))
-    )
+    table.data.copy_(table.data + 5 * torch.randn(table.shape, generator=torch.Generator().manual_seed(6)))
     with torch.no_grad():
         after = model(image())
     assert torch.allclose(after, fresh_output(model.state_dict()), atol=1e-6)

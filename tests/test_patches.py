@@ -113,9 +113,7 @@ def test_official_merging_is_unfold_linear_with_layernorm_and_permutation():
     perm = gather_to_unfold_permutation(dim)
     with torch.no_grad():
         ours = merging(x)
-        normed = F.layer_norm(
-            unfolded_map(x), (4 * dim,), merging.norm.weight[perm], merging.norm.bias[perm]
-        )
+        normed = F.layer_norm(unfolded_map(x), (4 * dim,), merging.norm.weight[perm], merging.norm.bias[perm])
         via_unfold = F.linear(normed, merging.reduction.weight[:, perm])
         assert torch.allclose(ours, via_unfold, atol=1e-5, rtol=0)
         # without the permutation the same weights give something else
@@ -150,9 +148,7 @@ def test_patch_embed_is_per_patch_linear_then_layernorm():
         # (B, L, 3 * 4 * 4), each patch channel-major like the conv weight
         patches = F.unfold(image, kernel_size=4, stride=4).transpose(1, 2)
         tokens = patches @ embed.proj.weight.reshape(8, -1).T + embed.proj.bias
-        expected = F.layer_norm(tokens, (8,), embed.norm.weight, embed.norm.bias).reshape(
-            2, 4, 3, 8
-        )
+        expected = F.layer_norm(tokens, (8,), embed.norm.weight, embed.norm.bias).reshape(2, 4, 3, 8)
         assert torch.allclose(out, expected, atol=1e-5, rtol=0)
 
 

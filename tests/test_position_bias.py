@@ -64,9 +64,7 @@ def test_coords_are_row_major_and_relative_is_query_minus_key():
 def test_gather_matches_a_loop_lookup(window):
     wh, ww = to_2tuple(window)
     heads = 3
-    table = torch.randn(
-        (2 * wh - 1) * (2 * ww - 1), heads, generator=torch.Generator().manual_seed(1)
-    )
+    table = torch.randn((2 * wh - 1) * (2 * ww - 1), heads, generator=torch.Generator().manual_seed(1))
     index = relative_position_index(window)
     bias = gather_relative_position_bias(table, index)
     n = wh * ww
@@ -80,9 +78,7 @@ def test_window_attention_uses_the_gathered_table():
     attn = WindowAttention(dim=12, window_size=4, num_heads=3)
     with torch.no_grad():
         attn.relative_position_bias_table.normal_()
-    expected = gather_relative_position_bias(
-        attn.relative_position_bias_table, relative_position_index(4)
-    )
+    expected = gather_relative_position_bias(attn.relative_position_bias_table, relative_position_index(4))
     assert torch.equal(attn.position_bias(), expected)
     assert torch.equal(attn.relative_position_index, relative_position_index(4))
 
@@ -107,16 +103,12 @@ def test_resize_table_is_bicubic_per_head(old, new):
     oh, ow = to_2tuple(old)
     nh, nw = to_2tuple(new)
     heads = 4
-    table = torch.randn(
-        (2 * oh - 1) * (2 * ow - 1), heads, generator=torch.Generator().manual_seed(2)
-    )
+    table = torch.randn((2 * oh - 1) * (2 * ow - 1), heads, generator=torch.Generator().manual_seed(2))
     resized = resize_relative_position_bias_table(table, old, new)
     assert resized.shape == ((2 * nh - 1) * (2 * nw - 1), heads)
     for h in range(heads):
         image = table[:, h].reshape(1, 1, 2 * oh - 1, 2 * ow - 1)
-        expected = F.interpolate(
-            image, size=(2 * nh - 1, 2 * nw - 1), mode="bicubic", align_corners=False
-        )
+        expected = F.interpolate(image, size=(2 * nh - 1, 2 * nw - 1), mode="bicubic", align_corners=False)
         assert torch.allclose(resized[:, h], expected.flatten(), atol=1e-6, rtol=0)
 
 

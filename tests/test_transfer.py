@@ -46,15 +46,11 @@ def _official_buffers(model: SwinTransformer) -> dict[str, torch.Tensor]:
     for i, layer in enumerate(model.layers):
         for j, block in enumerate(layer.blocks):
             prefix = f"layers.{i}.blocks.{j}."
-            out[prefix + "attn.relative_position_index"] = (
-                block.attn.relative_position_index.clone()
-            )
+            out[prefix + "attn.relative_position_index"] = block.attn.relative_position_index.clone()
             if block.attn_mask is not None:
                 out[prefix + "attn_mask"] = block.attn_mask.clone()
             if hasattr(block.attn, "relative_coords_table"):
-                out[prefix + "attn.relative_coords_table"] = (
-                    block.attn.relative_coords_table.clone()
-                )
+                out[prefix + "attn.relative_coords_table"] = block.attn.relative_coords_table.clone()
     return out
 
 
@@ -63,9 +59,7 @@ def _bicubic_per_head(table: torch.Tensor, old: int, new: int) -> torch.Tensor:
     columns = []
     for head in range(table.shape[1]):
         image = table[:, head].reshape(1, 1, 2 * old - 1, 2 * old - 1)
-        resized = F.interpolate(
-            image, size=(2 * new - 1, 2 * new - 1), mode="bicubic", align_corners=False
-        )
+        resized = F.interpolate(image, size=(2 * new - 1, 2 * new - 1), mode="bicubic", align_corners=False)
         columns.append(resized.flatten())
     return torch.stack(columns, dim=1)
 
@@ -162,9 +156,7 @@ def test_v1_other_model_with_other_head_counts_raises(target_window):
     torch.manual_seed(0)
     source = SwinTransformer(window_size=4, num_heads=(2, 4, 8, 16), **small)
     target = SwinTransformer(window_size=target_window, num_heads=(3, 6, 12, 24), **small)
-    message = (
-        r"layers\.0\.blocks\.0\.attn\.relative_position_bias_table.*2 heads in the checkpoint, 3"
-    )
+    message = r"layers\.0\.blocks\.0\.attn\.relative_position_bias_table.*2 heads in the checkpoint, 3"
     with pytest.raises(CheckpointError, match=message):
         load_checkpoint(target, source.state_dict())
     assert issubclass(CheckpointError, ValueError)
@@ -200,9 +192,7 @@ def test_v2_transfer_needs_no_resizing(v2_source, v2_target):
 
 def test_v2_coords_tables_are_rebuilt_for_the_new_window(v2_source, v2_target):
     load_checkpoint(v2_target, v2_source.state_dict(), strict=True)
-    for i, (src_layer, dst_layer) in enumerate(
-        zip(v2_source.layers, v2_target.layers, strict=True)
-    ):
+    for i, (src_layer, dst_layer) in enumerate(zip(v2_source.layers, v2_target.layers, strict=True)):
         for src_block, dst_block in zip(src_layer.blocks, dst_layer.blocks, strict=True):
             src, dst = src_block.attn, dst_block.attn
             assert src.relative_coords_table.shape == (1, 15, 15, 2)

@@ -85,9 +85,7 @@ def test_window_index_clamp_and_mask_match_hf(pair, stage, j):
     n = block.window_size**2
     hf_index = theirs.attention.relative_position_bias.relative_position_index.view(n, n)
     assert torch.equal(block.attn.relative_position_index, hf_index)
-    hf_mask = theirs.get_attn_mask(
-        *block.padded_resolution, dtype=torch.float32, device=torch.device("cpu")
-    )
+    hf_mask = theirs.get_attn_mask(*block.padded_resolution, dtype=torch.float32, device=torch.device("cpu"))
     if block.shift_size == 0:
         assert block.attn_mask is None and hf_mask is None
     else:
@@ -201,9 +199,7 @@ def test_padding_matches_hf_stage_by_stage(img, maps, padded):
             for block in stage.blocks:
                 hidden = block(hidden, dims)[0]
             assert tuple(dims) == layer.input_resolution
-            assert max_diff(ours[f"stage{i}"].reshape(1, -1, layer.dim), hidden) <= ATOL, (
-                f"stage {i}"
-            )
+            assert max_diff(ours[f"stage{i}"].reshape(1, -1, layer.dim), hidden) <= ATOL, f"stage {i}"
             if stage.downsample is not None:
                 hidden = stage.downsample(hidden, dims)
                 dims = ((dims[0] + 1) // 2, (dims[1] + 1) // 2)
@@ -245,11 +241,7 @@ def swin96():
 
     state = convert_hf_state_dict(hf6.state_dict())
     state = {k: v for k, v in state.items() if not k.startswith("layers.3.")}
-    state.update(
-        convert_hf_state_dict(
-            {f"swin.encoder.layers.3.{k}": v for k, v in stage3.state_dict().items()}
-        )
-    )
+    state.update(convert_hf_state_dict({f"swin.encoder.layers.3.{k}": v for k, v in stage3.state_dict().items()}))
     model.load_state_dict(state, strict=True)
     return SimpleNamespace(model=model, hf6=hf6, stage3=stage3)
 
@@ -267,9 +259,7 @@ def test_hf_v1_crashes_at_96_with_window_6(swin96):
             swin96.hf6(x)
     except Exception as err:  # any error counts: the point is that HF cannot run this configuration
         raised = err
-    assert raised is not None, (
-        "Hugging Face ran SwinConfig(image_size=96, window_size=6): the bug is fixed?"
-    )
+    assert raised is not None, "Hugging Face ran SwinConfig(image_size=96, window_size=6): the bug is fixed?"
     with torch.no_grad():
         assert swin96.model(x).shape == (1, 1000)
 
@@ -300,9 +290,7 @@ def test_ours_at_96_agrees_with_hf_block_by_block(swin96):
             stage = hf_stage(hf6, i)
             for block in stage.blocks:
                 hidden = block(hidden, dims)[0]
-            assert max_diff(ours[f"stage{i}"].reshape(1, -1, 96 * 2**i), hidden) <= ATOL, (
-                f"stage {i}"
-            )
+            assert max_diff(ours[f"stage{i}"].reshape(1, -1, 96 * 2**i), hidden) <= ATOL, f"stage {i}"
             hidden = stage.downsample(hidden, dims)
             dims = ((dims[0] + 1) // 2, (dims[1] + 1) // 2)
         assert tuple(dims) == (3, 3)

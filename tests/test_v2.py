@@ -236,12 +236,8 @@ def test_logit_scale_init_and_clamp():
     attn = WindowAttentionV2(96, 8, 3)
     assert attn.logit_scale.shape == (3, 1, 1)
     assert isinstance(attn.logit_scale, nn.Parameter)
-    torch.testing.assert_close(
-        attn.logit_scale.data, torch.full((3, 1, 1), math.log(10)), rtol=1e-6, atol=0
-    )
-    torch.testing.assert_close(
-        attn.logit_scale_value(), torch.full((3, 1, 1), 10.0), rtol=1e-6, atol=0
-    )
+    torch.testing.assert_close(attn.logit_scale.data, torch.full((3, 1, 1), math.log(10)), rtol=1e-6, atol=0)
+    torch.testing.assert_close(attn.logit_scale_value(), torch.full((3, 1, 1), 10.0), rtol=1e-6, atol=0)
 
     def value_at(v: float) -> torch.Tensor:
         with torch.no_grad():
@@ -253,9 +249,7 @@ def test_logit_scale_init_and_clamp():
     assert torch.equal(clamped, torch.full((3, 1, 1), 100.0))
     assert torch.equal(clamped, value_at(math.log(100)))
     assert torch.equal(clamped, value_at(1000.0))
-    torch.testing.assert_close(
-        value_at(math.log(50)), torch.full((3, 1, 1), 50.0), rtol=1e-6, atol=0
-    )
+    torch.testing.assert_close(value_at(math.log(50)), torch.full((3, 1, 1), 50.0), rtol=1e-6, atol=0)
     assert value_at(math.log(50)).max() < 50.001  # below the clamp: untouched
     # The clamp stops the gradient beyond log 100 (scale frozen at 100), not below it.
     with torch.no_grad():
@@ -283,9 +277,7 @@ def test_v2_block_state_dict_keys(fresh_v2):
             assert name in attn_keys, (prefix, name)
         assert "attn.qkv.bias" not in attn_keys
         assert not any("relative_position_bias_table" in k for k in attn_keys)
-    assert not any(
-        k.endswith(("qkv.bias", "relative_position_bias_table", "cpb_mlp.2.bias")) for k in keys
-    )
+    assert not any(k.endswith(("qkv.bias", "relative_position_bias_table", "cpb_mlp.2.bias")) for k in keys)
 
 
 # -- norm placement ----
@@ -329,9 +321,7 @@ def test_norm_placements(block_cls):
     state = None
     for placement in ("pre", "post", "res_post"):
         torch.manual_seed(0)
-        block = block_cls(
-            32, (8, 8), num_heads=2, window_size=4, shift_size=2, norm_placement=placement
-        )
+        block = block_cls(32, (8, 8), num_heads=2, window_size=4, shift_size=2, norm_placement=placement)
         if state is None:
             perturb_(block, seed=3, scale=0.3)  # LayerNorms away from 1/0 (and away from 0 for v2)
             state = block.state_dict()

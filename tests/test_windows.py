@@ -106,9 +106,7 @@ def test_clamp_rule(resolution, window, shift, expected):
     assert clamp_window_and_shift(resolution, window, shift) == expected
 
 
-@pytest.mark.parametrize(
-    ("height", "width", "multiple"), [(50, 50, 7), (7, 7, 7), (13, 29, 2), (5, 9, (2, 4))]
-)
+@pytest.mark.parametrize(("height", "width", "multiple"), [(50, 50, 7), (7, 7, 7), (13, 29, 2), (5, 9, (2, 4))])
 def test_pad_to_multiple_zero_pads_bottom_right(height, width, multiple):
     x = torch.randn(2, height, width, 3) + 10.0  # never zero
     mh, mw = to_2tuple(multiple)

@@ -29,8 +29,7 @@ def _asked_for(config) -> bool:
     if "e2e" in (config.option.markexpr or ""):
         return True
     return any(
-        HERE in (Path(a.split("::")[0]).resolve(), *Path(a.split("::")[0]).resolve().parents)
-        for a in config.args
+        HERE in (Path(a.split("::")[0]).resolve(), *Path(a.split("::")[0]).resolve().parents) for a in config.args
     )
 
 

@@ -204,9 +204,7 @@ def start_server(base: Path, env: dict[str, str]) -> LabServer:
         cmd.append("--allow-root")
     log = base / "jupyter.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, env=env, cwd=work, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        proc = subprocess.Popen(cmd, env=env, cwd=work, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     server = LabServer(proc, f"http://127.0.0.1:{port}", token, work, log)
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while True:
@@ -277,9 +275,7 @@ def start_browser(base: Path, env: dict[str, str]) -> Browser:
         "about:blank",
     ]
     with log.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     port_file = profile / "DevToolsActivePort"
     deadline = time.monotonic() + 60
     while not (port_file.exists() and port_file.read_text().strip()):
@@ -422,11 +418,7 @@ def _is_image(output: dict) -> bool:
 
 
 def _widget_views(nb: dict) -> int:
-    return sum(
-        WIDGET_VIEW in out.get("data", {})
-        for cell in nb["cells"]
-        for out in cell.get("outputs", [])
-    )
+    return sum(WIDGET_VIEW in out.get("data", {}) for cell in nb["cells"] for out in cell.get("outputs", []))
 
 
 def find_problems(name: str, nb: dict, rendered: dict) -> list[str]:
@@ -548,11 +540,7 @@ def shutdown_kernels(server: LabServer, lab_path: str) -> list[list[str]]:
         if session.get("path") != lab_path:
             continue
         kernel_id = (session.get("kernel") or {}).get("id", "")
-        argv += [
-            p.cmdline()
-            for p in kernel_processes(server)
-            if f"kernel-{kernel_id}" in " ".join(p.cmdline())
-        ]
+        argv += [p.cmdline() for p in kernel_processes(server) if f"kernel-{kernel_id}" in " ".join(p.cmdline())]
         server.api(f"/api/sessions/{session['id']}", method="DELETE", timeout=30)
     return argv
 

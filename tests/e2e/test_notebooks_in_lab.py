@@ -45,9 +45,7 @@ def test_notebook_runs_in_lab(notebook: Path, lab_server, browser, record_timing
 
 def test_fixture_that_passes(lab_server, browser, record_timing):
     """A figure, a slider, an expected error (tagged raises-exception), more cells: no problems."""
-    run = run_notebook(
-        lab_server, browser, lab_server.place(FIXTURES / "e2e_passes.ipynb", "fixtures")
-    )
+    run = run_notebook(lab_server, browser, lab_server.place(FIXTURES / "e2e_passes.ipynb", "fixtures"))
     record_timing(run)
     assert not run.problems, "\n".join(run.problems)
     assert run.counts["images"] == 1
@@ -58,9 +56,7 @@ def test_fixture_that_passes(lab_server, browser, record_timing):
 
 def test_failing_cell_is_reported(lab_server, browser, record_timing):
     """The check must catch an error: a cell raising ValueError('deliberate'), later cells unrun."""
-    run = run_notebook(
-        lab_server, browser, lab_server.place(FIXTURES / "e2e_fails.ipynb", "fixtures")
-    )
+    run = run_notebook(lab_server, browser, lab_server.place(FIXTURES / "e2e_fails.ipynb", "fixtures"))
     record_timing(run)
     assert any("raised ValueError: deliberate" in p for p in run.problems), run.problems
     assert any("never ran" in p for p in run.problems), run.problems
