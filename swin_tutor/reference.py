@@ -64,6 +64,17 @@ def make_hf_reference(model: SwinTransformer, seed: int = 0):
     """
     from transformers import SwinForImageClassification, Swinv2ForImageClassification
 
+    if model.version == 1:
+        small = [
+            tuple(layer.input_resolution) for layer in model.layers if min(layer.input_resolution) < model.window_size
+        ]
+        if small:
+            raise ValueError(
+                f"Hugging Face's Swin v1 cannot run this configuration: stage maps {small} are smaller than the "
+                f"window {model.window_size}. It clamps the window at forward time but builds the bias tables at "
+                "construction, so the shapes clash (swin_tutor and the official code clamp at construction). "
+                "Compare such a model stage by stage instead (see tests/test_v1_parity.py)."
+            )
     torch.manual_seed(seed)
     cls = Swinv2ForImageClassification if model.version == 2 else SwinForImageClassification
     reference = cls(hf_config_for(model))
