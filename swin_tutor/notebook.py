@@ -21,13 +21,15 @@ def default_device() -> torch.device:
 
 
 def setup_notebook(seed: int = 0, threads: int | None = None) -> None:
-    """Seed every generator, fix print options and thread count, and make plots small PNGs."""
+    """Seed every generator, fix print options (and the thread count when ``threads`` or
+    OMP_NUM_THREADS says so), and make plots small PNGs."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.set_printoptions(precision=4, sci_mode=False, linewidth=120)
-    threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0")) or min(2, os.cpu_count() or 1)
-    torch.set_num_threads(threads)
+    threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0"))
+    if threads > 0:  # otherwise torch's own default (all cores); printed outputs do not depend on it
+        torch.set_num_threads(threads)
     try:  # OpenCV logs warnings with a timestamp to stderr (nbval compares stderr): keep errors only
         import cv2
 

@@ -363,6 +363,8 @@ def test_v2_parameter_counts(monkeypatch, factory, kwargs, expected):
     assert count_parameters(factory(**kwargs)) == expected
 
 
-def test_swinv2_t_multiply_adds(fresh_v2):
-    macs = count_macs(fresh_v2)
+def test_swinv2_t_multiply_adds():
+    with torch.device("meta"):  # shapes are all the counter needs
+        model = swinv2_t()
+    macs = count_macs(model)
     assert abs(macs / 5.93e9 - 1) < 0.01, macs
