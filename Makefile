@@ -20,6 +20,9 @@ export PYTHONHASHSEED := 0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
+# Jupyter refuses to run as root unless told (containers, Binder-like sandboxes).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 .PHONY: setup lab test unit nbval lint format notebooks e2e bench lock clean
 
 setup: $(STAMP)
@@ -32,7 +35,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ROOT_FLAG)
 
 test: setup
 	$(TEST_ENV) $(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q --ignore=tests/e2e tests notebooks
