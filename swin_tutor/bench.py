@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -94,21 +93,38 @@ def _peak_memory_child(name: str, impl: str, batch: int) -> None:
         run_once = net
     x = torch.rand(batch, 3, img, img)
     with torch.inference_mode():
-        before = _rss_mib()
+        run_once(x)  # warm-up: lazily allocated buffers and caches
+        built = _status_mib("VmRSS")
+        _reset_peak_rss()
         run_once(x)
-        run_once(x)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"peak_mib": peak, "forward_mib": max(peak - before, 0.0)}))
+    peak = _status_mib("VmHWM")
+    print(json.dumps({"peak_mib": peak, "forward_mib": max(peak - built, 0.0)}))
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def _status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS: now, VmHWM: peak), in MiB.
+
+    Not ``ru_maxrss``: after fork + exec it still holds the parent's peak.
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _reset_peak_rss() -> None:
+    """Reset VmHWM to the current RSS (Linux >= 4.0), so the next peak is the forward pass's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def peak_memory(name: str, impl: str, batch: int) -> dict:
-    """Peak resident memory (MiB) of a fresh process that builds one model and runs it twice, and the
-    part of it added by the forward passes (``forward_mib``)."""
+    """Peak resident memory (MiB) of a fresh process that builds one model and runs it, and the part
+    of it added by one forward pass after a warm-up (``forward_mib``)."""
     out = subprocess.run(
         [sys.executable, "-m", "swin_tutor.bench", "--_peak", name, impl, str(batch)],
         check=True,
@@ -190,7 +206,7 @@ def format_table(result: dict) -> str:
         f"matmul ceiling: {result['matmul_gflops']:.1f} GFLOP/s on {result['machine']['threads']} thread(s)",
         "",
         "| model | batch | swin_tutor (s) | HF (s) | ratio | swin_tutor GFLOP/s (% ceiling) "
-        "| HF GFLOP/s (% ceiling) | peak MiB swin_tutor / HF | same logits |",
+        "| HF GFLOP/s (% ceiling) | peak MiB swin_tutor / HF (of it, forward) | same logits |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
@@ -198,7 +214,7 @@ def format_table(result: dict) -> str:
         if "hf_peak_mib" in r:
             mem = (
                 f"{r['swin_tutor_peak_mib']:.0f} / {r['hf_peak_mib']:.0f} "
-                f"(forward +{r['swin_tutor_forward_mib']:.0f} / +{r['hf_forward_mib']:.0f})"
+                f"(forward {r['swin_tutor_forward_mib']:.0f} / {r['hf_forward_mib']:.0f})"
             )
         lines.append(
             f"| {r['model']} | {r['batch']} | {r['swin_tutor_s']:.3f} | {r['hf_s']:.3f} | {r['ratio']:.2f}x | "

@@ -45,5 +45,5 @@ def test_table_reports_ratio_share_and_memory():
         "notebooks": {"notebooks_s": {"01_patchify.ipynb": 9.5}, "total_s": 9.5},
     }
     table = bench.format_table(result)
-    assert "| Swin-T | 8 | 1.000 | 1.250 | 0.80x | 72.0 (80%) | 57.6 (64%) | 400 / 500" in table
+    assert "| Swin-T | 8 | 1.000 | 1.250 | 0.80x | 72.0 (80%) | 57.6 (64%) | 400 / 500 (forward 40 / 60)" in table
     assert "notebook series: 9.5 s in total" in table

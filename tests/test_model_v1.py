@@ -281,3 +281,22 @@ def test_cuda_matches_cpu():
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = flags
     assert torch.allclose(first, second, atol=1e-6, rtol=0)
     assert torch.allclose(first.cpu(), expected, atol=1e-4, rtol=0)
+
+
+def test_blocked_pairs_get_exact_zero_weight_and_match_the_official_minus_100():
+    """The forward adds -1e4 where the official mask (our attn_mask buffer) holds -100: e^-100 would
+    be a float32 subnormal (slow on CPUs), -1e4 gives an exact 0, and nothing else changes."""
+    torch.manual_seed(0)
+    block = swin_t().layers[0].blocks[1].eval()
+    mask = block.attn_mask
+    assert set(mask.unique().tolist()) == {-100.0, 0.0}
+    x = torch.randn(64, 49, 96, generator=torch.Generator().manual_seed(3))
+    attn = block.attn
+    blocked = (mask != 0)[:, None].expand(-1, attn.num_heads, -1, -1)
+    with torch.no_grad():
+        probs = attn.attention_probs(x, mask)
+        qkv = attn.qkv(x).reshape(64, 49, 3, attn.num_heads, attn.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, _ = qkv.unbind(0)
+        official = ((q * attn.scale) @ k.transpose(-2, -1) + attn.position_bias() + mask[:, None]).softmax(-1)
+    assert bool((probs[blocked] == 0).all()) and bool((probs[~blocked] > 0).all())
+    assert torch.allclose(probs, official, atol=1e-6, rtol=0)
