@@ -25,6 +25,13 @@ __all__ = [
     "feature_pca_rgb",
     "feature_norm",
     "subplots",
+    "titles_row",
+    "show_patch_ids",
+    "show_gather_order",
+    "show_channel_blocks",
+    "show_pca_map",
+    "show_region_labels",
+    "draw_norm_placement",
 ]
 
 

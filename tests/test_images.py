@@ -286,3 +286,22 @@ def test_show_patch_ids_writes_one_number_per_patch(agg):
     assert [t.get_text() for t in ax2.texts] == [str(k) for k in range(6)]
     with pytest.raises(ValueError, match="ids"):
         show_patch_ids(image, 4, ids.T)
+
+
+def test_notebook_plot_helpers_render(agg):
+    """The helpers notebooks 02, 03 and 07 added: each draws on the given Axes and renders."""
+    from swin_tutor import plotting
+    from swin_tutor.masks import region_labels
+
+    image, ids = make_test_card(grid=8, patch_size=4)
+    fig, axes = plotting.subplots(3, 2, size=2.0)
+    assert plotting.show_gather_order(ids[:4, :4], axes[0], title="gather") is axes[0]
+    assert plotting.show_channel_blocks([0, 4, 1, -1], dim=2, ax=axes[1], title="blocks") is axes[1]
+    torch.manual_seed(0)
+    assert plotting.show_pca_map(torch.randn(1, 8, 8, 16), axes[2], size_px=32, grid=True) is axes[2]
+    labels = region_labels(8, 8, 4, 2)
+    assert plotting.show_region_labels(labels, axes[3], window_size=4, image=image) is axes[3]
+    for ax, placement in zip(axes[4:], ("pre", "res_post"), strict=True):
+        assert plotting.draw_norm_placement(ax, placement, title=placement) is ax
+    fig.canvas.draw()
+    agg.close(fig)
