@@ -6,8 +6,6 @@ Input and output: (B * nW, N, C) with N = wh * ww tokens per window. The optiona
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -23,8 +21,7 @@ from .windows import to_2tuple
 
 __all__ = ["WindowAttention", "WindowAttentionV2"]
 
-LOGIT_SCALE_MAX = math.log(100.0)  # the official clamp, in log space
-LOGIT_SCALE_MAX_VALUE = 100.0
+LOGIT_SCALE_MAX_VALUE = 100.0  # the official clamp, exp(min(logit_scale, log 100))
 # What a blocked pair's logit gets in the forward pass. The official mask (and our attn_mask buffer)
 # holds -100, but softmax turns e^-100 ~ 4e-44 into a float32 *subnormal*, which CPUs multiply an
 # order of magnitude slower (measured here: probs @ v 5x slower in a masked window). -1e4 underflows

@@ -248,11 +248,12 @@ class SwinTransformerV2(SwinTransformer):
                     block.init_respostnorm()
 
 
-_V1 = {
-    "swin_t": dict(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24)),
-    "swin_s": dict(embed_dim=96, depths=(2, 2, 18, 2), num_heads=(3, 6, 12, 24)),
-    "swin_b": dict(embed_dim=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 32)),
-    "swin_l": dict(embed_dim=192, depths=(2, 2, 18, 2), num_heads=(6, 12, 24, 48)),
+# The published sizes, shared by v1 and v2: width C, blocks per stage, heads per stage (head_dim 32).
+_SIZES = {
+    "T": dict(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24)),
+    "S": dict(embed_dim=96, depths=(2, 2, 18, 2), num_heads=(3, 6, 12, 24)),
+    "B": dict(embed_dim=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 32)),
+    "L": dict(embed_dim=192, depths=(2, 2, 18, 2), num_heads=(6, 12, 24, 48)),
 }
 
 
@@ -265,7 +266,7 @@ def swin_t(
         window_size=window_size,
         num_classes=num_classes,
         drop_path_rate=drop_path_rate,
-        **_V1["swin_t"],
+        **_SIZES["T"],
         **kw,
     )
 
@@ -279,7 +280,7 @@ def swin_s(
         window_size=window_size,
         num_classes=num_classes,
         drop_path_rate=drop_path_rate,
-        **_V1["swin_s"],
+        **_SIZES["S"],
         **kw,
     )
 
@@ -293,7 +294,7 @@ def swin_b(
         window_size=window_size,
         num_classes=num_classes,
         drop_path_rate=drop_path_rate,
-        **_V1["swin_b"],
+        **_SIZES["B"],
         **kw,
     )
 
@@ -307,7 +308,7 @@ def swin_l(
         window_size=window_size,
         num_classes=num_classes,
         drop_path_rate=drop_path_rate,
-        **_V1["swin_l"],
+        **_SIZES["L"],
         **kw,
     )
 
@@ -327,7 +328,7 @@ def swinv2_t(
         num_classes=num_classes,
         drop_path_rate=drop_path_rate,
         pretrained_window_sizes=pretrained_window_sizes,
-        **_V1["swin_t"],
+        **_SIZES["T"],
         **kw,
     )
 
@@ -347,7 +348,7 @@ def swinv2_s(
         num_classes=num_classes,
         drop_path_rate=drop_path_rate,
         pretrained_window_sizes=pretrained_window_sizes,
-        **_V1["swin_s"],
+        **_SIZES["S"],
         **kw,
     )
 
@@ -367,6 +368,6 @@ def swinv2_b(
         num_classes=num_classes,
         drop_path_rate=drop_path_rate,
         pretrained_window_sizes=pretrained_window_sizes,
-        **_V1["swin_b"],
+        **_SIZES["B"],
         **kw,
     )
