@@ -29,6 +29,15 @@ LOGIT_SCALE_MAX_VALUE = 100.0  # the official clamp, exp(min(logit_scale, log 10
 MASKED_LOGIT = -1.0e4
 
 
+def _split_heads(qkv: torch.Tensor, num_heads: int) -> torch.Tensor:
+    """(B_, N, 3C) -> (3, B_, heads, N, head_dim), q / k / v first, made contiguous in one copy.
+
+    Without the copy, q, k and v are strided views, and each matmul would make its own copy.
+    """
+    b, n, c3 = qkv.shape
+    return qkv.view(b, n, 3, num_heads, c3 // (3 * num_heads)).permute(2, 0, 3, 1, 4).contiguous()
+
+
 class _WindowAttentionBase(nn.Module):
     """What v1 and v2 share: shapes, the mask, softmax, value mixing and the output projection."""
 
@@ -136,9 +145,7 @@ class WindowAttention(_WindowAttentionBase):
         return gather_relative_position_bias(self.relative_position_bias_table, self.relative_position_index)
 
     def _logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        b, n, _ = x.shape
-        qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)  # each (B_, heads, N, head_dim)
+        q, k, v = _split_heads(self.qkv(x), self.num_heads).unbind(0)  # each (B_, heads, N, head_dim)
         return (q * self.scale) @ k.transpose(-2, -1), v
 
 
@@ -187,12 +194,9 @@ class WindowAttentionV2(_WindowAttentionBase):
         return self.logit_scale.exp().clamp(max=LOGIT_SCALE_MAX_VALUE)
 
     def _logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        b, n, _ = x.shape
         bias = None
         if self.q_bias is not None:
             bias = torch.cat([self.q_bias, torch.zeros_like(self.q_bias), self.v_bias])
-        qkv = F.linear(x, self.qkv.weight, bias)
-        qkv = qkv.reshape(b, n, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)
+        q, k, v = _split_heads(F.linear(x, self.qkv.weight, bias), self.num_heads).unbind(0)
         cos = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
         return cos * self.logit_scale_value(), v

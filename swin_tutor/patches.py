@@ -66,7 +66,9 @@ class PatchEmbed(nn.Module):
         pad_h, pad_w = (-x.shape[2]) % ph, (-x.shape[3]) % pw
         if pad_h or pad_w:
             x = F.pad(x, (0, pad_w, 0, pad_h))
-        x = self.proj(x).permute(0, 2, 3, 1)  # (B, H/p, W/p, C)
+        # A channels-last input makes the convolution write (B, H/p, W/p, C) in memory, so the
+        # permute below is free instead of a strided copy of the largest map in the model.
+        x = self.proj(x.contiguous(memory_format=torch.channels_last)).permute(0, 2, 3, 1)  # (B, H/p, W/p, C)
         return self.norm(x)
 
 

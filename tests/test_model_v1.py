@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from swin_tutor.blocks import Mlp
 from swin_tutor.flops import count_macs, count_parameters
 from swin_tutor.model import SwinTransformer, swin_b, swin_l, swin_s, swin_t
 
@@ -188,6 +189,38 @@ def test_fast_window_attention_equals_the_step_by_step_path(img, window):
             x = torch.randn(2, h, w, block.dim, generator=gen)
             with torch.no_grad():
                 assert torch.allclose(block.window_attention(x), block.window_attention_steps(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("tokens", [1, 7, 8, 9, 50])
+@pytest.mark.parametrize("mode", ["no_grad", "inference_mode"])
+def test_chunked_mlp_equals_the_one_shot_mlp(tokens, mode):
+    """Without autograd the MLP runs in chunks of ``chunk_tokens`` rows (fewer than, exactly, and
+    not a multiple of the chunk here): the same numbers as one pass, the same shape, and with
+    autograd the one-shot path (gradients flow)."""
+    torch.manual_seed(0)
+    mlp = Mlp(12, 48, chunk_tokens=8).eval()
+    x = torch.randn(2, tokens, 12)
+    expected = mlp(x)  # grad enabled: the one-shot path
+    assert expected.requires_grad
+    context = torch.no_grad() if mode == "no_grad" else torch.inference_mode()
+    with context:
+        chunked = mlp(x)
+    assert chunked.shape == x.shape
+    assert torch.allclose(chunked, expected.detach(), atol=1e-6)
+
+
+def test_chunked_mlp_leaves_the_model_output_unchanged():
+    """The whole model, eval mode: chunks of 16 tokens (every stage chunked) against one pass."""
+    torch.manual_seed(0)
+    model = small_swin().eval()
+    x = image(batch=2)
+    with torch.no_grad():
+        one_pass = model(x)
+        for m in model.modules():
+            if isinstance(m, Mlp):
+                m.chunk_tokens = 16
+        chunked = model(x)
+    assert torch.allclose(chunked, one_pass, atol=1e-5)
 
 
 # -- weight updates are always seen (no stale position bias in eval mode) ---------------------------------------

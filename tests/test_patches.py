@@ -161,3 +161,16 @@ def test_patch_embed_pads_sizes_the_patch_does_not_divide():
         padded = embed(F.pad(image, (0, 3, 0, 2)))
     assert out.shape == (1, 4, 3, 8)
     assert torch.equal(out, padded)
+
+
+def test_patch_embed_output_is_contiguous_channels_last_without_a_copy():
+    """The convolution runs on a channels-last input, so the (B, H, W, C) tokens come out
+    contiguous (no strided copy) and equal to the channels-first convolution's."""
+    torch.manual_seed(0)
+    embed = PatchEmbed(patch_size=4, in_chans=3, embed_dim=8, patch_norm=False)
+    image = torch.randn(2, 3, 16, 12)
+    with torch.no_grad():
+        out = embed(image)
+        reference = F.conv2d(image, embed.proj.weight, embed.proj.bias, stride=4).permute(0, 2, 3, 1)
+    assert out.is_contiguous()
+    assert torch.allclose(out, reference, atol=1e-6)
