@@ -42,8 +42,31 @@ def test_table_reports_ratio_share_and_memory():
         "machine": {"threads": 2},
         "matmul_gflops": 90.0,
         "rows": [row],
-        "notebooks": {"notebooks_s": {"01_patchify.ipynb": 9.5}, "total_s": 9.5},
+        "notebooks": {"notebooks_s": {"01_patchify.ipynb": 9.5}, "total_s": 9.5, "total_with_shutdown_s": 11.0},
+        "notebooks_parallel": {"parallel": 2, "wall_s": 6.25},
     }
     table = bench.format_table(result)
     assert "| Swin-T | 8 | 1.000 | 1.250 | 0.80x | 72.0 (80%) | 57.6 (64%) | 400 / 500 (forward 40 / 60)" in table
-    assert "notebook series: 9.5 s in total" in table
+    assert "one after the other: 9.5 s in total (11.0 s with kernel shutdowns)" in table
+    assert "01_patchify.ipynb: 9.5 s" in table
+    assert "2 at a time (as make test runs them): 6.2 s wall clock" in table
+
+
+def test_notebook_series_is_timed_in_fresh_kernels(tmp_path):
+    """Two tiny notebooks, two at a time: each runs in its own kernel (its own process id), on a
+    copy next to a copy of images/, with the thread count the caller asked for."""
+    import nbformat
+
+    (tmp_path / "images").mkdir()
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name in ("01_a.ipynb", "02_b.ipynb"):
+        code = "import os\nassert os.path.isdir('../images')\nassert os.environ['OMP_NUM_THREADS'] == '1'"
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), folder / name)
+    (folder / "notes.ipynb").write_text("not a numbered notebook: ignored")
+    result = bench.time_notebooks(folder, parallel=2, threads=1)
+    assert list(result["notebooks_s"]) == ["01_a.ipynb", "02_b.ipynb"]
+    assert all(t > 0 for t in result["notebooks_s"].values())
+    assert result["total_with_shutdown_s"] >= result["total_s"] > 0
+    assert result["wall_s"] > 0
+    assert sorted(p.name for p in folder.iterdir()) == ["01_a.ipynb", "02_b.ipynb", "notes.ipynb"]  # untouched
