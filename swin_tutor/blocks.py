@@ -60,8 +60,8 @@ class Mlp(nn.Module):
 
     Without autograd (inference) the tokens go through in chunks of ``chunk_tokens`` rows: the
     hidden activations are 4x wider than the input, and at batch 8 in stage 0 they are 40-50 MB,
-    which the C allocator hands out as fresh pages that the CPU must fault in on every call (about
-    a tenth of Swin-T's forward time on CPU). A chunk's hidden block stays small and is reused. The
+    which the C allocator hands out as fresh pages that the CPU must fault in on every call (measured
+    here: a fifth of Swin-T's CPU time at batch 8). A chunk's hidden block stays small and is reused. The
     tokens are independent, so the numbers are those of the one-shot path (used when training).
     """
 

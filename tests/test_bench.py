@@ -61,10 +61,10 @@ def test_notebook_series_is_timed_in_fresh_kernels(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()
     for name in ("01_a.ipynb", "02_b.ipynb"):
-        code = "import os\nassert os.path.isdir('../images')\nassert os.environ['OMP_NUM_THREADS'] == '1'"
+        code = "import os\nassert os.path.isdir('../images')\nassert os.environ['OMP_NUM_THREADS'] == '3'"
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), folder / name)
     (folder / "notes.ipynb").write_text("not a numbered notebook: ignored")
-    result = bench.time_notebooks(folder, parallel=2, threads=1)
+    result = bench.time_notebooks(folder, parallel=2, threads=3)
     assert list(result["notebooks_s"]) == ["01_a.ipynb", "02_b.ipynb"]
     assert all(t > 0 for t in result["notebooks_s"].values())
     assert result["total_with_shutdown_s"] >= result["total_s"] > 0
