@@ -61,8 +61,8 @@ class Mlp(nn.Module):
     Without autograd (inference) the tokens go through in chunks of ``chunk_tokens`` rows: the
     hidden activations are 4x wider than the input, and at batch 8 in stage 0 they are 40-50 MB,
     which the C allocator hands out as fresh pages that the CPU must fault in on every call (measured
-    here: a fifth of Swin-T's CPU time at batch 8). A chunk's hidden block stays small and is reused. The
-    tokens are independent, so the numbers are those of the one-shot path (used when training).
+    here: a fifth of Swin-T's CPU time at batch 8). A chunk's hidden block stays small and is reused.
+    The tokens are independent, so the numbers are those of the one-shot path (used when training).
     """
 
     def __init__(self, dim: int, hidden_dim: int, drop: float = 0.0, chunk_tokens: int = 4096) -> None:
@@ -82,7 +82,7 @@ class Mlp(nn.Module):
         for start in range(0, tokens.shape[0], self.chunk_tokens):
             rows = slice(start, start + self.chunk_tokens)
             hidden = self.drop(self.act(self.fc1(tokens[rows])))  # (chunk, hidden_dim)
-            torch.addmm(self.fc2.bias, hidden, self.fc2.weight.t(), out=out[rows])  # fc2, written in place
+            out[rows] = self.fc2(hidden)
         return self.drop(out).view(*x.shape[:-1], -1)
 
 

@@ -53,8 +53,8 @@ def test_table_reports_ratio_share_and_memory():
 
 
 def test_notebook_series_is_timed_in_fresh_kernels(tmp_path):
-    """Two tiny notebooks, two at a time: each runs in its own kernel (its own process id), on a
-    copy next to a copy of images/, with the thread count the caller asked for."""
+    """Two tiny notebooks, two at a time, each in a kernel of its own: they run on a copy next to a
+    copy of images/, with the thread count the caller asked for, and only numbered notebooks count."""
     import nbformat
 
     (tmp_path / "images").mkdir()
