@@ -39,8 +39,8 @@ lab: setup
 
 test: setup
 	$(TEST_ENV) $(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q --ignore=tests/e2e tests notebooks
-	$(BIN)/ruff check swin_tutor tests notebooks conftest.py
-	$(BIN)/ruff format --check swin_tutor tests notebooks conftest.py
+	$(BIN)/ruff check swin_tutor benchmarks tests notebooks conftest.py
+	$(BIN)/ruff format --check swin_tutor benchmarks tests notebooks conftest.py
 
 unit: setup
 	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q --ignore=tests/e2e tests
@@ -49,12 +49,12 @@ nbval: setup
 	$(TEST_ENV) $(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q notebooks
 
 lint: setup
-	$(BIN)/ruff check swin_tutor tests notebooks conftest.py
-	$(BIN)/ruff format --check swin_tutor tests notebooks conftest.py
+	$(BIN)/ruff check swin_tutor benchmarks tests notebooks conftest.py
+	$(BIN)/ruff format --check swin_tutor benchmarks tests notebooks conftest.py
 
 format: setup
-	$(BIN)/ruff check --fix swin_tutor tests notebooks conftest.py
-	$(BIN)/ruff format swin_tutor tests notebooks conftest.py
+	$(BIN)/ruff check --fix swin_tutor benchmarks tests notebooks conftest.py
+	$(BIN)/ruff format swin_tutor benchmarks tests notebooks conftest.py
 
 # Every notebook run in a real JupyterLab in headless Chromium (Debian's chromium; installed with
 # apt-get when missing and running as root). Screenshots and timings land in build/e2e/.
@@ -68,7 +68,7 @@ notebooks: setup
 
 # The benchmark against Hugging Face (and the notebook series' run time); prints a table, writes build/bench.json.
 bench: setup
-	$(BIN)/python -m swin_tutor.bench --notebooks
+	$(BIN)/python benchmarks/bench.py --notebooks
 
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

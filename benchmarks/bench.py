@@ -1,7 +1,7 @@
 """Benchmark: swin_tutor against the Hugging Face reference, side by side in one process.
 
-    python -m swin_tutor.bench                 # Swin-T and SwinV2-T, batch 1 and 8, table + JSON
-    python -m swin_tutor.bench --notebooks     # also time the whole notebook series
+    python benchmarks/bench.py                 # Swin-T and SwinV2-T, batch 1 and 8, table + JSON
+    python benchmarks/bench.py --notebooks     # also time the whole notebook series (what make bench runs)
 
 For each model and batch size both implementations get the same weights (make_hf_reference) and the
 same input; after a warm-up their forward passes are interleaved (ours, theirs, ours, ...) so that
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import torch
 
+SCRIPT = str(Path(__file__).resolve())  # the child processes run this file again with a hidden flag
 MODELS = {
     "Swin-T": ("swin_t", dict(img_size=224, window_size=7)),
     "SwinV2-T": ("swinv2_t", dict(img_size=256, window_size=8)),
@@ -131,7 +132,7 @@ def peak_memory(name: str, impl: str, batch: int) -> dict:
     """Peak resident memory (MiB) of a fresh process that builds one model and runs it, and the part
     of it added by one forward pass after a warm-up (``forward_mib``)."""
     out = subprocess.run(
-        [sys.executable, "-m", "swin_tutor.bench", "--_peak", name, impl, str(batch)],
+        [sys.executable, SCRIPT, "--_peak", name, impl, str(batch)],
         check=True,
         capture_output=True,
         text=True,
@@ -224,7 +225,7 @@ def time_notebooks(folder: Path, parallel: int = 1, threads: int | None = None) 
 
         def one(path: Path) -> dict:
             out = subprocess.run(
-                [sys.executable, "-m", "swin_tutor.bench", "--_notebook", str(path)],
+                [sys.executable, SCRIPT, "--_notebook", str(path)],
                 check=True,
                 capture_output=True,
                 text=True,
