@@ -305,3 +305,19 @@ def test_notebook_plot_helpers_render(agg):
         assert plotting.draw_norm_placement(ax, placement, title=placement) is ax
     fig.canvas.draw()
     agg.close(fig)
+
+
+def test_to_numpy_and_finish_axes(agg):
+    from swin_tutor.plotting import finish_axes, to_numpy
+
+    ints = torch.arange(6).reshape(2, 3)
+    assert to_numpy(ints).dtype == np.int64 and to_numpy(ints, float32=True).dtype == np.float32
+    halves = torch.ones(2, 2, dtype=torch.float16, requires_grad=True)
+    assert to_numpy(halves, float32=True).dtype == np.float32  # detached and cast
+    np.testing.assert_array_equal(to_numpy([[1, 2]]), np.array([[1, 2]]))
+    fig, ax = agg.subplots()
+    ax.plot([0, 5], [0, 5])
+    assert finish_axes(ax, "t", height=4, width=6) is ax
+    assert ax.get_title() == "t" and list(ax.get_xticks()) == [] and list(ax.get_yticks()) == []
+    assert ax.get_xlim() == (-0.5, 5.5) and ax.get_ylim() == (3.5, -0.5)  # row 0 on top
+    agg.close(fig)
