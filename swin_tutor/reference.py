@@ -5,17 +5,34 @@ configuration, gives it seeded random weights (every parameter, LayerNorms and b
 included, so nothing is left at a default that could hide a mistake), and copies those weights into
 ``model`` through :func:`swin_tutor.checkpoint.convert_hf_state_dict`. Both then hold the same numbers.
 transformers is imported only here, and only when called.
+
+The ``compare_*`` functions are the checks the notebooks print: ours and Hugging Face's block,
+merging layer or position bias side by side, one ``report_match`` line or one boolean each.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
 
 from .checkpoint import convert_hf_state_dict
 from .model import SwinTransformer
+from .notebook import report_match
 
-__all__ = ["hf_config_for", "make_hf_reference", "hf_block", "hf_stage", "perturb_"]
+__all__ = [
+    "hf_config_for",
+    "make_hf_reference",
+    "hf_block",
+    "hf_stage",
+    "perturb_",
+    "hf_on_map",
+    "compare_blocks",
+    "compare_merging",
+    "hf_position_bias",
+    "compare_position_biases",
+]
 
 
 def hf_config_for(model: SwinTransformer):
@@ -96,3 +113,98 @@ def hf_stage(reference, i: int) -> nn.Module:
 def hf_block(reference, i: int, j: int) -> nn.Module:
     """Block ``j`` of stage ``i`` of a Hugging Face Swin / Swinv2 classifier."""
     return hf_stage(reference, i).blocks[j]
+
+
+# -- checks the notebooks print: ours next to Hugging Face, block by block ---------------------------
+def hf_on_map(hf_module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Run a Hugging Face block or merging layer on our (B, H, W, C) map.
+
+    Hugging Face modules take (B, H*W, C) tokens and the map size (H, W); a block returns a tuple,
+    whose first entry is the output (B, H*W, C); merging returns (B, H*W/4, 2C).
+    """
+    b, h, w, c = x.shape
+    out = hf_module(x.reshape(b, h * w, c), (h, w))
+    return out[0] if isinstance(out, tuple) else out
+
+
+def compare_blocks(
+    model: SwinTransformer,
+    reference,
+    x: torch.Tensor,
+    stage: int,
+    blocks: Sequence[int],
+    label: str = "layers[{i}].blocks[{j}]",
+    atol: float = 1e-5,
+) -> bool:
+    """Run blocks ``blocks`` of stage ``stage``, ours and Hugging Face's, each on the same (B, H, W, C)
+    map ``x``; print one :func:`~swin_tutor.notebook.report_match` line per block and return whether
+    all match.
+
+    ``label`` is formatted with ``i`` (the stage), ``j`` (the block) and ``block`` (our block), e.g.
+    ``"layers[{i}].blocks[{j}] ({block.norm_placement})"``.
+    """
+    ok = True
+    with torch.no_grad():
+        for j in blocks:
+            block = model.layers[stage].blocks[j]
+            ours = block(x)  # (B, H, W, C)
+            theirs = hf_on_map(hf_block(reference, stage, j), x).view_as(ours)
+            ok &= report_match(label.format(i=stage, j=j, block=block), ours, theirs, atol)
+    return ok
+
+
+def compare_merging(
+    model: SwinTransformer, reference, x: torch.Tensor, stage: int, label: str | None = None, atol: float = 1e-5
+) -> bool:
+    """Our patch merging at the end of stage ``stage`` and Hugging Face's on the same (B, H, W, C) map,
+    compared as (B, tokens, 2C); prints one line (``label`` defaults to the layer and map size)."""
+    b, h, w, c = x.shape
+    with torch.no_grad():
+        ours = model.layers[stage].downsample(x)  # (B, ceil(H/2), ceil(W/2), 2C)
+        ours = ours.reshape(b, -1, ours.shape[-1])
+        theirs = hf_on_map(hf_stage(reference, stage).downsample, x)
+    return report_match(label or f"layers[{stage}].downsample on {h}x{w}x{c}", ours, theirs, atol)
+
+
+def hf_position_bias(reference, i: int, j: int) -> torch.Tensor:
+    """(heads, N, N): the position bias Hugging Face adds in block ``j`` of stage ``i``.
+
+    v1: its bias module gathers the table with the index. v2: Hugging Face computes it inside the
+    attention forward, so it is rebuilt here from its own parts: the CPB-MLP on its coordinate
+    table, gathered with its index, then ``16 * sigmoid``.
+    """
+    attention = hf_block(reference, i, j).attention
+    if hasattr(attention, "relative_position_bias"):  # v1
+        return attention.relative_position_bias()[0]
+    attn = attention.self
+    heads = attn.num_attention_heads
+    n = attn.window_size[0] * attn.window_size[1]
+    table = attn.continuous_position_bias_mlp(attn.relative_coords_table).view(-1, heads)  # (offsets, heads)
+    return 16 * torch.sigmoid(table[attn.relative_position_index.view(-1)].view(n, n, heads).permute(2, 0, 1))
+
+
+def _hf_bias_buffers(reference, i: int, j: int) -> nn.Module:
+    """The Hugging Face module of block (i, j) that holds ``relative_position_index`` (and v2's
+    ``relative_coords_table``)."""
+    attention = hf_block(reference, i, j).attention
+    return attention.relative_position_bias if hasattr(attention, "relative_position_bias") else attention.self
+
+
+def compare_position_biases(model: SwinTransformer, reference, atol: float = 1e-5) -> dict[str, bool]:
+    """Compare every block's position bias (to ``atol``) and ``relative_position_index`` (exactly) with
+    Hugging Face's, and for v2 the ``relative_coords_table`` (``torch.allclose``).
+
+    Returns ``{"bias": ..., "index": ...}`` (v2: and ``"coords"``), each True when all blocks agree.
+    """
+    same = {"bias": True, "index": True, **({"coords": True} if model.version == 2 else {})}
+    with torch.no_grad():
+        for i, layer in enumerate(model.layers):
+            for j, block in enumerate(layer.blocks):
+                theirs = _hf_bias_buffers(reference, i, j)
+                ours_bias, their_bias = block.attn.position_bias(), hf_position_bias(reference, i, j)
+                same["bias"] &= torch.allclose(ours_bias, their_bias, atol=atol, rtol=0)
+                index = theirs.relative_position_index
+                same["index"] &= torch.equal(block.attn.relative_position_index.flatten(), index.flatten())
+                if "coords" in same:
+                    same["coords"] &= torch.allclose(block.attn.relative_coords_table, theirs.relative_coords_table)
+    return {k: bool(v) for k, v in same.items()}
