@@ -1,0 +1,141 @@
+"""Saving a trained Swin and handing it on: official-format safetensors and Hugging Face folders.
+
+- :func:`save_checkpoint` writes the model's weights under the official key names
+  (``patch_embed.proj.weight``, ``layers.0.blocks.0.attn.qkv.weight``, ...) as a ``.safetensors``
+  file, with the model's settings in the file's metadata. :func:`swin_tutor.checkpoint.load_checkpoint`
+  reads it back; timm's Swin loader (its ``checkpoint_filter_fn``) accepts the same official names.
+- :func:`export_hf` writes a ``save_pretrained`` folder (``config.json`` + ``model.safetensors``) that
+  ``transformers.SwinForImageClassification`` / ``Swinv2ForImageClassification.from_pretrained`` load.
+  The names are mapped with the same rules :func:`swin_tutor.checkpoint_keys.convert_hf_state_dict` uses in
+  the other direction, and a test checks the round trip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from .checkpoint_keys import _HF_QKV, REBUILT_BUFFERS, _rename_hf
+from .model import SwinTransformer
+
+__all__ = ["model_config", "save_checkpoint", "read_metadata", "export_hf"]
+
+
+def model_config(model: SwinTransformer) -> dict:
+    """The constructor settings that rebuild ``model`` (stored in checkpoints next to the weights)."""
+    if not isinstance(model, SwinTransformer):
+        raise TypeError(f"model must be a swin_tutor SwinTransformer or SwinTransformerV2, got {type(model).__name__}")
+    return dict(
+        version=model.version,
+        img_size=list(model.img_size),
+        patch_size=model.patch_size,
+        in_chans=model.in_chans,
+        num_classes=model.num_classes,
+        embed_dim=model.embed_dim,
+        depths=list(model.depths),
+        num_heads=list(model.num_heads),
+        window_size=model.window_size,
+        mlp_ratio=model.mlp_ratio,
+        pretrained_window_sizes=list(model.pretrained_window_sizes),
+    )
+
+
+def save_checkpoint(
+    model: SwinTransformer,
+    path: str | os.PathLike,
+    metadata: dict | None = None,
+    dtype: torch.dtype | None = None,
+) -> Path:
+    """Write ``model``'s weights (official names, rebuilt buffers left out) to a ``.safetensors`` file.
+
+    ``dtype=torch.float16`` halves the file (the loader casts back to the model's dtype).
+    ``metadata`` (JSON-serialisable) is stored with the model's settings under the key ``swin_tutor``.
+    """
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"path must end in .safetensors, got {str(path)!r}")
+    from safetensors.torch import save_file
+
+    module = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    state = {}
+    for key, value in module.state_dict().items():
+        if key.rsplit(".", 1)[-1] in REBUILT_BUFFERS:
+            continue
+        value = value.detach().to("cpu")
+        state[key] = (value.to(dtype) if dtype is not None and value.is_floating_point() else value).contiguous()
+    info = {"model": model_config(module), **(metadata or {})}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path), metadata={"format": "pt", "swin_tutor": json.dumps(info, sort_keys=True)})
+    return path
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The ``swin_tutor`` metadata of a file written by :func:`save_checkpoint` (``{}`` if there is none)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return json.loads((f.metadata() or {}).get("swin_tutor", "{}"))
+
+
+def _check_hf_can_run(model: SwinTransformer) -> None:
+    small = [tuple(layer.input_resolution) for layer in model.layers if min(layer.input_resolution) < model.window_size]
+    if model.version == 1 and small:
+        raise ValueError(
+            f"Hugging Face's Swin v1 cannot run this model: stage maps {small} are smaller than the window "
+            f"{model.window_size}. transformers clamps the window at forward time but builds the bias tables "
+            "at construction, so their shapes clash (swin_tutor and the official code clamp at construction). "
+            "Export a v2 model, or a v1 model whose every stage map is at least the window."
+        )
+
+
+def _hf_state_dict(model: SwinTransformer, reference: nn.Module) -> dict[str, torch.Tensor]:
+    """``model``'s weights under the names of the Hugging Face ``reference`` (the inverse of
+    :func:`swin_tutor.checkpoint.convert_hf_state_dict`, built from its renaming rules)."""
+    ours = model.state_dict()
+    out = {}
+    for key, theirs in reference.state_dict().items():
+        if key.rsplit(".", 1)[-1] in REBUILT_BUFFERS:
+            out[key] = theirs  # rebuilt from the configuration on both sides
+            continue
+        match = _HF_QKV.match(key)
+        if match:  # q, k, v are one fused qkv (v1) or q_bias / v_bias (v2) in the official layout
+            prefix, which, kind = match.groups()
+            prefix, part = _rename_hf(prefix), "qkv".index(which[0])
+            if kind == "bias" and model.version == 2:
+                out[key] = ours[f"{prefix}.attn.{which[0]}_bias"]
+            else:
+                out[key] = ours[f"{prefix}.attn.qkv.{kind}"].chunk(3, dim=0)[part]
+            continue
+        out[key] = ours[_rename_hf(key)]
+    return out
+
+
+def export_hf(model: SwinTransformer, folder: str | os.PathLike, labels: list[str] | None = None) -> Path:
+    """Write a Hugging Face ``save_pretrained`` folder (config.json + model.safetensors) of ``model``.
+
+    ``labels`` name the classes in the config (``id2label``); default "0", "1", ... Returns the folder.
+    """
+    from transformers import SwinForImageClassification, Swinv2ForImageClassification
+
+    from .reference import hf_config_for
+
+    module = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    if not isinstance(module, SwinTransformer) or module.num_classes < 1:
+        raise ValueError("model must be a swin_tutor SwinTransformer / SwinTransformerV2 with a classifier head")
+    _check_hf_can_run(module)
+    config = hf_config_for(module)
+    labels = labels or [str(i) for i in range(module.num_classes)]
+    if len(labels) != module.num_classes:
+        raise ValueError(f"labels must name all {module.num_classes} classes, got {len(labels)}")
+    config.id2label = dict(enumerate(labels))
+    config.label2id = {name: i for i, name in enumerate(labels)}
+    cls = Swinv2ForImageClassification if module.version == 2 else SwinForImageClassification
+    reference = cls(config)
+    reference.load_state_dict(_hf_state_dict(module, reference), strict=True)
+    folder = Path(folder)
+    reference.save_pretrained(folder, safe_serialization=True)
+    return folder
