@@ -4,7 +4,7 @@ Import what a notebook needs from here; each name lives in the module named for 
 """
 
 from .attention import WindowAttention, WindowAttentionV2
-from .blocks import DropPath, Mlp, SwinTransformerBlock, SwinTransformerBlockV2
+from .blocks import SwinTransformerBlock, SwinTransformerBlockV2, window_geometry
 from .checkpoint import CheckpointError, LoadReport, convert_hf_state_dict, load_checkpoint, transfer_state_dict
 from .flops import count_macs, count_parameters, global_msa_macs, window_msa_macs
 from .images import make_test_card, read_image
@@ -15,17 +15,8 @@ from .masks import (
     same_blocked_pairs,
     shifted_window_mask,
 )
-from .model import (
-    SwinTransformer,
-    SwinTransformerV2,
-    swin_b,
-    swin_l,
-    swin_s,
-    swin_t,
-    swinv2_b,
-    swinv2_s,
-    swinv2_t,
-)
+from .mlp import DropPath, Mlp
+from .model import SwinTransformer, SwinTransformerV2, init_weights
 from .notebook import default_device, fmt, report_match, setup_notebook
 from .patches import (
     PatchEmbed,
@@ -43,7 +34,16 @@ from .position_bias import (
     relative_position_index,
     resize_relative_position_bias_table,
 )
-from .windows import clamp_window_and_shift, cyclic_shift, reverse_cyclic_shift, window_partition, window_reverse
+from .sizes import swin_b, swin_l, swin_s, swin_t, swinv2_b, swinv2_s, swinv2_t
+from .windows import (
+    clamp_window_and_shift,
+    cyclic_shift,
+    pad_to_multiple,
+    reverse_cyclic_shift,
+    shifted_window_order,
+    window_partition,
+    window_reverse,
+)
 
 __version__ = "0.1.0"
 
@@ -61,12 +61,14 @@ __all__ = [
     "easy_window_masks",
     "fmt",
     "global_msa_macs",
+    "init_weights",
     "load_checkpoint",
     "LoadReport",
     "log_spaced_coords_table",
     "make_test_card",
     "merge_gather",
     "Mlp",
+    "pad_to_multiple",
     "PatchEmbed",
     "PatchMerging",
     "PatchMergingConv",
@@ -82,6 +84,7 @@ __all__ = [
     "setup_notebook",
     "SharedRelativePositionBias",
     "shifted_window_mask",
+    "shifted_window_order",
     "swin_b",
     "swin_l",
     "swin_s",
@@ -95,6 +98,7 @@ __all__ = [
     "swinv2_t",
     "transfer_state_dict",
     "unfold_to_conv_weight",
+    "window_geometry",
     "window_msa_macs",
     "window_partition",
     "window_reverse",

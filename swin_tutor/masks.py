@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from .windows import to_2tuple, window_partition
+from .validation import positive_pair, to_2tuple
+from .windows import window_partition
 
 __all__ = [
     "region_labels",
@@ -36,7 +37,7 @@ def region_labels(
     height: int, width: int, window_size: int | tuple[int, int], shift_size: int | tuple[int, int]
 ) -> torch.Tensor:
     """Label each position of an (H, W) canvas with its region 0..8 (``3 * row_region + col_region``)."""
-    wh, ww = to_2tuple(window_size, "window_size")
+    wh, ww = positive_pair(window_size, "window_size")
     sh, sw = to_2tuple(shift_size, "shift_size")
     if height % wh or width % ww:
         raise ValueError(f"the window {wh}x{ww} must divide the (padded) map, got {height}x{width}")

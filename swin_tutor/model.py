@@ -7,27 +7,24 @@ Parameter names follow the official checkpoints (``patch_embed.proj``, ``layers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 import torch.nn as nn
 
 from .blocks import NormPlacement, SwinTransformerBlock, SwinTransformerBlockV2
-from .patches import PatchEmbed, PatchMerging, PatchMergingV2, check_image_batch
-from .windows import to_2tuple
+from .patches import PatchEmbed, PatchMerging, PatchMergingV2
+from .validation import (
+    check_image_batch,
+    check_int,
+    check_int_sequence,
+    check_number,
+    check_rate,
+    positive_pair,
+)
 
-__all__ = [
-    "BasicLayer",
-    "SwinTransformer",
-    "SwinTransformerV2",
-    "swin_t",
-    "swin_s",
-    "swin_b",
-    "swin_l",
-    "swinv2_t",
-    "swinv2_s",
-    "swinv2_b",
-]
+__all__ = ["BasicLayer", "SwinTransformer", "SwinTransformerV2", "init_weights"]
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -39,39 +36,27 @@ class BasicLayer(nn.Module):
 
     def __init__(
         self,
-        block_cls: type[SwinTransformerBlock],
+        make_block: Callable[..., SwinTransformerBlock],
         dim: int,
         input_resolution: tuple[int, int],
         depth: int,
         num_heads: int,
         window_size: int,
-        mlp_ratio: float,
-        qkv_bias: bool,
-        drop: float,
-        attn_drop: float,
         drop_path: Sequence[float],
         downsample: type[nn.Module] | None,
-        norm_placement: NormPlacement | None = None,
-        pretrained_window_size: int = 0,
     ) -> None:
         super().__init__()
         self.dim = dim
         self.input_resolution = input_resolution
         self.depth = depth
         self.blocks = nn.ModuleList(
-            block_cls(
+            make_block(
                 dim=dim,
                 input_resolution=input_resolution,
                 num_heads=num_heads,
                 window_size=window_size,
                 shift_size=0 if i % 2 == 0 else window_size // 2,
-                mlp_ratio=mlp_ratio,
-                qkv_bias=qkv_bias,
-                drop=drop,
-                attn_drop=attn_drop,
                 drop_path=drop_path[i],
-                norm_placement=norm_placement,
-                pretrained_window_size=pretrained_window_size,
             )
             for i in range(depth)
         )
@@ -87,11 +72,26 @@ class BasicLayer(nn.Module):
         return self.downsample(x) if self.downsample is not None else x
 
 
-class SwinTransformer(nn.Module):
-    """Swin Transformer v1 (Liu et al., 2021). Built for one image size; see ``swin_t`` & co."""
+def init_weights(module: nn.Module) -> None:
+    """The official initialisation: Linear weights trunc_normal(std 0.02), biases 0, LayerNorms 1 and 0."""
+    if isinstance(module, nn.Linear):
+        nn.init.trunc_normal_(module.weight, std=0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
 
-    block_cls: type[SwinTransformerBlock] = SwinTransformerBlock
-    merging_cls: type[nn.Module] = PatchMerging
+
+class SwinTransformer(nn.Module):
+    """Swin Transformer v1 (Liu et al., 2021); see ``swin_t`` & co.
+
+    ``img_size`` is the size the model is built and counted for (stage maps, parameters, MACs,
+    official checkpoints); the forward pass accepts any (H, W) of at least one patch, as Hugging
+    Face and timm do: it pads to the patch, pads odd maps before merging, and applies the clamp
+    rule to the stage maps of that input.
+    """
+
     version = 1
 
     def __init__(
@@ -111,93 +111,76 @@ class SwinTransformer(nn.Module):
         drop_path_rate: float = 0.1,
         patch_norm: bool = True,
         norm_placement: NormPlacement | None = None,
-        pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
     ) -> None:
         super().__init__()
-        self.img_size = to_2tuple(img_size, "img_size")
-        self._check_config(patch_size, in_chans, embed_dim, depths, num_heads, window_size, pretrained_window_sizes)
-        self.num_classes = num_classes
-        self.embed_dim = embed_dim
-        self.depths = tuple(depths)
-        self.num_heads = tuple(num_heads)
-        self.window_size = window_size
-        self.patch_size = patch_size
-        self.in_chans = in_chans
-        self.mlp_ratio = mlp_ratio
-        self.pretrained_window_sizes = tuple(pretrained_window_sizes)
-        self.num_layers = len(depths)
+        self._configure(img_size, patch_size, in_chans, num_classes, embed_dim, depths, num_heads, window_size)
+        self.mlp_ratio = check_number(mlp_ratio, "mlp_ratio", above=0)
+        make_block = partial(
+            SwinTransformerBlock,
+            mlp_ratio=mlp_ratio,
+            qkv_bias=qkv_bias,
+            drop=check_rate(drop_rate, "drop_rate"),
+            attn_drop=check_rate(attn_drop_rate, "attn_drop_rate"),
+            norm_placement=norm_placement,
+        )
+        self._build(patch_norm, drop_rate, drop_path_rate, lambda i: make_block, PatchMerging)
+
+    def _configure(self, img_size, patch_size, in_chans, num_classes, embed_dim, depths, num_heads, window_size):
+        """Check and store the configuration both versions share."""
+        self.img_size = positive_pair(img_size, "img_size")
+        self.patch_size = check_int(patch_size, "patch_size", minimum=1)
+        if min(self.img_size) < patch_size:
+            raise ValueError(f"img_size {self.img_size} must hold at least one {patch_size}x{patch_size} patch")
+        self.in_chans = check_int(in_chans, "in_chans", minimum=1)
+        self.num_classes = check_int(num_classes, "num_classes", minimum=0)
+        self.embed_dim = check_int(embed_dim, "embed_dim", minimum=1)
+        self.depths = check_int_sequence(depths, "depths", length=4, minimum=1)
+        self.num_heads = check_int_sequence(num_heads, "num_heads", length=4, minimum=1)
+        for i, heads in enumerate(self.num_heads):
+            if (embed_dim * 2**i) % heads:
+                raise ValueError(f"stage {i}: num_heads={heads} must divide the stage dimension {embed_dim * 2**i}")
+        self.window_size = check_int(window_size, "window_size", minimum=1)
+        self.num_layers = len(self.depths)
         self.num_features = embed_dim * 2 ** (self.num_layers - 1)
 
-        self.patch_embed = PatchEmbed(patch_size, in_chans, embed_dim, patch_norm)
+    def _build(self, patch_norm, drop_rate, drop_path_rate, block_factory, merging_cls) -> None:
+        """Patch embedding, four stages, final norm and head (``block_factory(i)`` makes stage i's blocks)."""
+        self.patch_embed = PatchEmbed(self.patch_size, self.in_chans, self.embed_dim, patch_norm)
         self.pos_drop = nn.Dropout(drop_rate)
-        resolution = (_ceil_div(self.img_size[0], patch_size), _ceil_div(self.img_size[1], patch_size))
+        resolution = (_ceil_div(self.img_size[0], self.patch_size), _ceil_div(self.img_size[1], self.patch_size))
         self.patches_resolution = resolution
-        rates = torch.linspace(
-            0, drop_path_rate, sum(depths), device="cpu"
-        ).tolist()  # works under torch.device("meta")
+        check_rate(drop_path_rate, "drop_path_rate")
+        rates = torch.linspace(0, drop_path_rate, sum(self.depths), device="cpu").tolist()  # also under "meta"
         self.layers = nn.ModuleList()
         for i in range(self.num_layers):
-            start = sum(depths[:i])
+            start = sum(self.depths[:i])
             self.layers.append(
                 BasicLayer(
-                    self.block_cls,
-                    dim=embed_dim * 2**i,
+                    block_factory(i),
+                    dim=self.embed_dim * 2**i,
                     input_resolution=resolution,
-                    depth=depths[i],
-                    num_heads=num_heads[i],
-                    window_size=window_size,
-                    mlp_ratio=mlp_ratio,
-                    qkv_bias=qkv_bias,
-                    drop=drop_rate,
-                    attn_drop=attn_drop_rate,
-                    drop_path=rates[start : start + depths[i]],
-                    downsample=self.merging_cls if i < self.num_layers - 1 else None,
-                    norm_placement=norm_placement,
-                    pretrained_window_size=self.pretrained_window_sizes[i],
+                    depth=self.depths[i],
+                    num_heads=self.num_heads[i],
+                    window_size=self.window_size,
+                    drop_path=rates[start : start + self.depths[i]],
+                    downsample=merging_cls if i < self.num_layers - 1 else None,
                 )
             )
             if i < self.num_layers - 1:
                 resolution = (_ceil_div(resolution[0], 2), _ceil_div(resolution[1], 2))
         self.norm = nn.LayerNorm(self.num_features)
-        self.head = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()
+        self.head = nn.Linear(self.num_features, self.num_classes) if self.num_classes > 0 else nn.Identity()
         self.apply(self._init_weights)
 
-    @staticmethod
-    def _check_config(patch_size, in_chans, embed_dim, depths, num_heads, window_size, pretrained_window_sizes) -> None:
-        if len(depths) != 4:
-            raise ValueError(f"depths must have 4 entries (one per stage), got {len(depths)}: {tuple(depths)}")
-        if len(num_heads) != 4:
-            raise ValueError(f"num_heads must have 4 entries (one per stage), got {len(num_heads)}: {tuple(num_heads)}")
-        if len(pretrained_window_sizes) != 4:
-            raise ValueError(f"pretrained_window_sizes must have 4 entries, got {tuple(pretrained_window_sizes)}")
-        if window_size < 1:
-            raise ValueError(f"window_size must be >= 1, got {window_size}")
-        if patch_size < 1 or in_chans < 1 or embed_dim < 1:
-            raise ValueError(
-                f"patch_size, in_chans and embed_dim must be >= 1, got {patch_size}, {in_chans}, {embed_dim}"
-            )
-        for i, heads in enumerate(num_heads):
-            dim = embed_dim * 2**i
-            if heads < 1 or dim % heads:
-                raise ValueError(f"stage {i}: num_heads={heads} must divide the stage dimension {dim}")
-
-    @staticmethod
-    def _init_weights(module: nn.Module) -> None:
-        if isinstance(module, nn.Linear):
-            nn.init.trunc_normal_(module.weight, std=0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.LayerNorm):
-            nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
+    # The initialisation every module gets (a hook tests replace to build models without it).
+    _init_weights = staticmethod(init_weights)
 
     def _check_input(self, x: torch.Tensor) -> None:
-        check_image_batch(x, self.in_chans)
-        if tuple(x.shape[2:]) != self.img_size:
+        check_image_batch(x, self.in_chans, like=self.patch_embed.proj.weight)
+        if min(x.shape[2:]) < self.patch_size:
             raise ValueError(
-                f"this model was built for {self.img_size[0]}x{self.img_size[1]} images, got "
-                f"{x.shape[2]}x{x.shape[3]}; build one with img_size={tuple(x.shape[2:])} "
-                "(and load the weights into it)"
+                f"the image must hold at least one {self.patch_size}x{self.patch_size} patch, "
+                f"got {x.shape[2]}x{x.shape[3]}"
             )
 
     def forward_intermediates(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -232,142 +215,55 @@ class SwinTransformer(nn.Module):
 
 
 class SwinTransformerV2(SwinTransformer):
-    """Swin Transformer V2 (Liu et al., 2022): cosine attention, log-spaced CPB, res-post-norm."""
+    """Swin Transformer V2 (Liu et al., 2022): cosine attention, log-spaced CPB, res-post-norm.
 
-    block_cls = SwinTransformerBlockV2
-    merging_cls = PatchMergingV2
+    ``pretrained_window_sizes`` (one per stage, 0 = none): the window the weights were trained
+    with, so that the position-bias coordinates keep their scale at a new window.
+    """
+
     version = 2
 
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("img_size", 256)
-        kwargs.setdefault("window_size", 8)
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        img_size: int | tuple[int, int] = 256,
+        patch_size: int = 4,
+        in_chans: int = 3,
+        num_classes: int = 1000,
+        embed_dim: int = 96,
+        depths: Sequence[int] = (2, 2, 6, 2),
+        num_heads: Sequence[int] = (3, 6, 12, 24),
+        window_size: int = 8,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop_rate: float = 0.0,
+        attn_drop_rate: float = 0.0,
+        drop_path_rate: float = 0.1,
+        patch_norm: bool = True,
+        norm_placement: NormPlacement | None = None,
+        pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
+    ) -> None:
+        nn.Module.__init__(self)
+        self._configure(img_size, patch_size, in_chans, num_classes, embed_dim, depths, num_heads, window_size)
+        self.mlp_ratio = check_number(mlp_ratio, "mlp_ratio", above=0)
+        self.pretrained_window_sizes = check_int_sequence(
+            pretrained_window_sizes, "pretrained_window_sizes", length=4, minimum=0
+        )
+        make_block = partial(
+            SwinTransformerBlockV2,
+            mlp_ratio=mlp_ratio,
+            qkv_bias=qkv_bias,
+            drop=check_rate(drop_rate, "drop_rate"),
+            attn_drop=check_rate(attn_drop_rate, "attn_drop_rate"),
+            norm_placement=norm_placement,
+        )
+        self._build(
+            patch_norm,
+            drop_rate,
+            drop_path_rate,
+            lambda i: partial(make_block, pretrained_window_size=self.pretrained_window_sizes[i]),
+            PatchMergingV2,
+        )
         for layer in self.layers:
             for block in layer.blocks:
                 if block.norm_placement == "res_post":
                     block.init_respostnorm()
-
-
-# The published sizes, shared by v1 and v2: width C, blocks per stage, heads per stage (head_dim 32).
-_SIZES = {
-    "T": dict(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24)),
-    "S": dict(embed_dim=96, depths=(2, 2, 18, 2), num_heads=(3, 6, 12, 24)),
-    "B": dict(embed_dim=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 32)),
-    "L": dict(embed_dim=192, depths=(2, 2, 18, 2), num_heads=(6, 12, 24, 48)),
-}
-
-
-def swin_t(
-    img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.2, **kw
-) -> SwinTransformer:
-    """Swin-T: C=96, depths 2-2-6-2, heads 3-6-12-24 (28.3 M parameters at 1000 classes)."""
-    return SwinTransformer(
-        img_size=img_size,
-        window_size=window_size,
-        num_classes=num_classes,
-        drop_path_rate=drop_path_rate,
-        **_SIZES["T"],
-        **kw,
-    )
-
-
-def swin_s(
-    img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.3, **kw
-) -> SwinTransformer:
-    """Swin-S: C=96, depths 2-2-18-2, heads 3-6-12-24 (49.6 M parameters)."""
-    return SwinTransformer(
-        img_size=img_size,
-        window_size=window_size,
-        num_classes=num_classes,
-        drop_path_rate=drop_path_rate,
-        **_SIZES["S"],
-        **kw,
-    )
-
-
-def swin_b(
-    img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.5, **kw
-) -> SwinTransformer:
-    """Swin-B: C=128, depths 2-2-18-2, heads 4-8-16-32 (87.8 M parameters)."""
-    return SwinTransformer(
-        img_size=img_size,
-        window_size=window_size,
-        num_classes=num_classes,
-        drop_path_rate=drop_path_rate,
-        **_SIZES["B"],
-        **kw,
-    )
-
-
-def swin_l(
-    img_size: int = 224, window_size: int = 7, num_classes: int = 1000, drop_path_rate: float = 0.2, **kw
-) -> SwinTransformer:
-    """Swin-L: C=192, depths 2-2-18-2, heads 6-12-24-48 (196.5 M parameters)."""
-    return SwinTransformer(
-        img_size=img_size,
-        window_size=window_size,
-        num_classes=num_classes,
-        drop_path_rate=drop_path_rate,
-        **_SIZES["L"],
-        **kw,
-    )
-
-
-def swinv2_t(
-    img_size: int = 256,
-    window_size: int = 8,
-    num_classes: int = 1000,
-    drop_path_rate: float = 0.2,
-    pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
-    **kw,
-) -> SwinTransformerV2:
-    """SwinV2-T: C=96, depths 2-2-6-2, heads 3-6-12-24 (28.3 M parameters)."""
-    return SwinTransformerV2(
-        img_size=img_size,
-        window_size=window_size,
-        num_classes=num_classes,
-        drop_path_rate=drop_path_rate,
-        pretrained_window_sizes=pretrained_window_sizes,
-        **_SIZES["T"],
-        **kw,
-    )
-
-
-def swinv2_s(
-    img_size: int = 256,
-    window_size: int = 8,
-    num_classes: int = 1000,
-    drop_path_rate: float = 0.3,
-    pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
-    **kw,
-) -> SwinTransformerV2:
-    """SwinV2-S: C=96, depths 2-2-18-2, heads 3-6-12-24 (49.7 M parameters)."""
-    return SwinTransformerV2(
-        img_size=img_size,
-        window_size=window_size,
-        num_classes=num_classes,
-        drop_path_rate=drop_path_rate,
-        pretrained_window_sizes=pretrained_window_sizes,
-        **_SIZES["S"],
-        **kw,
-    )
-
-
-def swinv2_b(
-    img_size: int = 256,
-    window_size: int = 8,
-    num_classes: int = 1000,
-    drop_path_rate: float = 0.5,
-    pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
-    **kw,
-) -> SwinTransformerV2:
-    """SwinV2-B: C=128, depths 2-2-18-2, heads 4-8-16-32 (87.9 M parameters)."""
-    return SwinTransformerV2(
-        img_size=img_size,
-        window_size=window_size,
-        num_classes=num_classes,
-        drop_path_rate=drop_path_rate,
-        pretrained_window_sizes=pretrained_window_sizes,
-        **_SIZES["B"],
-        **kw,
-    )

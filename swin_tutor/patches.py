@@ -10,10 +10,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from .windows import to_2tuple
+from .validation import check_image_batch, check_int, pad_to_multiple, positive_pair
 
 __all__ = [
-    "check_image_batch",
     "PatchEmbed",
     "merge_gather",
     "PatchMerging",
@@ -26,26 +25,6 @@ __all__ = [
 ]
 
 
-def check_image_batch(x: torch.Tensor, in_chans: int = 3) -> None:
-    """Raise ValueError unless ``x`` is a float (B, in_chans, H, W) batch."""
-    if not isinstance(x, torch.Tensor):
-        raise ValueError(f"expected a torch.Tensor image batch, got {type(x).__name__}")
-    if x.dim() != 4:
-        raise ValueError(
-            f"expected an image batch of shape (B, {in_chans}, H, W), got {x.dim()}-D shape {tuple(x.shape)}"
-            + ("; add a batch dimension with x.unsqueeze(0)" if x.dim() == 3 else "")
-        )
-    if x.shape[1] != in_chans:
-        hint = "; channels-last input? use x.permute(0, 3, 1, 2)" if x.shape[-1] == in_chans else ""
-        raise ValueError(
-            f"expected {in_chans} channels in dim 1 (B, C, H, W), got {x.shape[1]} (shape {tuple(x.shape)}){hint}"
-        )
-    if not torch.is_floating_point(x):
-        raise ValueError(
-            f"expected a floating-point image (e.g. float32 in [0, 1]), got dtype {x.dtype}; use x.float() / 255"
-        )
-
-
 class PatchEmbed(nn.Module):
     """Cut the image into p x p patches and project each to C channels: Conv2d(k=p, s=p), then LayerNorm.
 
@@ -54,18 +33,15 @@ class PatchEmbed(nn.Module):
 
     def __init__(self, patch_size: int = 4, in_chans: int = 3, embed_dim: int = 96, patch_norm: bool = True):
         super().__init__()
-        self.patch_size = to_2tuple(patch_size, "patch_size")
-        self.in_chans = in_chans
-        self.embed_dim = embed_dim
+        self.patch_size = positive_pair(patch_size, "patch_size")
+        self.in_chans = check_int(in_chans, "in_chans", minimum=1)
+        self.embed_dim = check_int(embed_dim, "embed_dim", minimum=1)
         self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=self.patch_size, stride=self.patch_size)
         self.norm = nn.LayerNorm(embed_dim) if patch_norm else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_batch(x, self.in_chans)
-        ph, pw = self.patch_size
-        pad_h, pad_w = (-x.shape[2]) % ph, (-x.shape[3]) % pw
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h))
+        x = pad_to_multiple(x, self.patch_size, channels_last=False)  # (B, C, H, W), H and W now multiples of p
         # A channels-last input makes the convolution write (B, H/p, W/p, C) in memory, so the
         # permute below is free instead of a strided copy of the largest map in the model.
         x = self.proj(x.contiguous(memory_format=torch.channels_last)).permute(0, 2, 3, 1)  # (B, H/p, W/p, C)
@@ -79,9 +55,7 @@ def merge_gather(x: torch.Tensor) -> torch.Tensor:
     """
     if x.dim() != 4:
         raise ValueError(f"patch merging expects (B, H, W, C), got {tuple(x.shape)}")
-    h, w = x.shape[1:3]
-    if h % 2 or w % 2:
-        x = F.pad(x, (0, 0, 0, w % 2, 0, h % 2))
+    x = pad_to_multiple(x, 2)
     x0 = x[:, 0::2, 0::2]
     x1 = x[:, 1::2, 0::2]
     x2 = x[:, 0::2, 1::2]
@@ -94,24 +68,26 @@ class PatchMerging(nn.Module):
 
     def __init__(self, dim: int) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = check_int(dim, "dim", minimum=1)
         self.norm = nn.LayerNorm(4 * dim)
         self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, H, W, C) -> (B, ceil(H/2), ceil(W/2), 2C)."""
         return self.reduction(self.norm(merge_gather(x)))
 
 
-class PatchMergingV2(PatchMerging):
-    """Swin V2 merging: 2x2 gather -> Linear(4C -> 2C, no bias) -> LayerNorm(2C)."""
+class PatchMergingV2(nn.Module):
+    """Swin V2 merging: 2x2 gather -> Linear(4C -> 2C, no bias) -> LayerNorm(2C): the norm moves after."""
 
     def __init__(self, dim: int) -> None:
-        nn.Module.__init__(self)
-        self.dim = dim
+        super().__init__()
+        self.dim = check_int(dim, "dim", minimum=1)
         self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
         self.norm = nn.LayerNorm(2 * dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, H, W, C) -> (B, ceil(H/2), ceil(W/2), 2C)."""
         return self.norm(self.reduction(merge_gather(x)))
 
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .windows import to_2tuple
+from .validation import positive_pair
 
 __all__ = [
     "window_coords",
@@ -21,6 +21,7 @@ __all__ = [
     "relative_position_index",
     "gather_relative_position_bias",
     "resize_relative_position_bias_table",
+    "embed_relative_position_bias_table",
     "linear_coords_table",
     "log_spaced_coords_table",
     "make_cpb_mlp",
@@ -31,7 +32,7 @@ __all__ = [
 
 def window_coords(window_size: int | tuple[int, int]) -> torch.Tensor:
     """(2, N): the (row, col) of each token of a window, tokens in row-major order."""
-    wh, ww = to_2tuple(window_size, "window_size")
+    wh, ww = positive_pair(window_size, "window_size")
     rows, cols = torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij")
     return torch.stack([rows.flatten(), cols.flatten()])
 
@@ -42,15 +43,23 @@ def relative_coords(window_size: int | tuple[int, int]) -> torch.Tensor:
     return coords[:, :, None] - coords[:, None, :]
 
 
-def relative_position_index(window_size: int | tuple[int, int]) -> torch.Tensor:
+def relative_position_index(
+    window_size: int | tuple[int, int], table_window: int | tuple[int, int] | None = None
+) -> torch.Tensor:
     """(N, N) long: the table row of each (query, key) pair, values 0 .. (2wh-1)(2ww-1)-1.
 
     Shift both offsets to be non-negative, then read (dy, dx) as a two-digit number in base
     (2ww - 1): ``(dy + wh - 1) * (2ww - 1) + (dx + ww - 1)``.
+
+    ``table_window``: index a table made for a larger window instead (a block whose window the
+    clamp rule shrank reads the central part of its table: the offsets that exist in the smaller one).
     """
-    wh, ww = to_2tuple(window_size, "window_size")
+    wh, ww = positive_pair(window_size, "window_size")
+    th, tw = (wh, ww) if table_window is None else positive_pair(table_window, "table_window")
+    if th < wh or tw < ww:
+        raise ValueError(f"table_window {(th, tw)} must be at least the window {(wh, ww)} on each axis")
     rel = relative_coords((wh, ww))
-    return (rel[0] + wh - 1) * (2 * ww - 1) + (rel[1] + ww - 1)
+    return (rel[0] + th - 1) * (2 * tw - 1) + (rel[1] + tw - 1)
 
 
 def gather_relative_position_bias(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -67,8 +76,8 @@ def resize_relative_position_bias_table(
     The table is a (2wh-1, 2ww-1) image per head; this is what the official loader does when a
     checkpoint meets a model with a different window.
     """
-    oh, ow = to_2tuple(old_window, "old_window")
-    nh, nw = to_2tuple(new_window, "new_window")
+    oh, ow = positive_pair(old_window, "old_window")
+    nh, nw = positive_pair(new_window, "new_window")
     heads = table.shape[1]
     if table.shape[0] != (2 * oh - 1) * (2 * ow - 1):
         raise ValueError(f"a table for window {oh}x{ow} has {(2 * oh - 1) * (2 * ow - 1)} rows, got {table.shape[0]}")
@@ -79,6 +88,30 @@ def resize_relative_position_bias_table(
     return resized.reshape(heads, -1).T.contiguous().to(table.dtype)
 
 
+def embed_relative_position_bias_table(
+    table: torch.Tensor, small_window: int | tuple[int, int], window: int | tuple[int, int]
+) -> torch.Tensor:
+    """Place a table made for ``small_window`` in the centre of a (zero) table for ``window``.
+
+    A block whose window the clamp rule shrank reads only the central offsets of its table, so a
+    checkpoint made with the small table (official code, Hugging Face) loads without loss this way;
+    resizing it by interpolation would change the offsets it does read.
+    """
+    sh, sw = positive_pair(small_window, "small_window")
+    wh, ww = positive_pair(window, "window")
+    if sh > wh or sw > ww:
+        raise ValueError(f"small_window {(sh, sw)} must not exceed window {(wh, ww)}")
+    if table.dim() != 2 or table.shape[0] != (2 * sh - 1) * (2 * sw - 1):
+        raise ValueError(
+            f"a table for window {sh}x{sw} has shape ({(2 * sh - 1) * (2 * sw - 1)}, heads), got {tuple(table.shape)}"
+        )
+    heads = table.shape[1]
+    out = table.new_zeros(2 * wh - 1, 2 * ww - 1, heads)
+    dy, dx = wh - sh, ww - sw
+    out[dy : dy + 2 * sh - 1, dx : dx + 2 * sw - 1] = table.view(2 * sh - 1, 2 * sw - 1, heads)
+    return out.view(-1, heads)
+
+
 def linear_coords_table(
     window_size: int | tuple[int, int], pretrained_window_size: int | tuple[int, int] = 0
 ) -> torch.Tensor:
@@ -87,8 +120,8 @@ def linear_coords_table(
     Each axis is divided by its own (size - 1): by the pretrained window when one is given (> 0),
     else by this window. A 1-wide axis has only the offset 0 and is left as it is.
     """
-    wh, ww = to_2tuple(window_size, "window_size")
-    ph, pw = to_2tuple(pretrained_window_size, "pretrained_window_size")
+    wh, ww = positive_pair(window_size, "window_size")
+    ph, pw = positive_pair(pretrained_window_size, "pretrained_window_size", minimum=0)
     dy = torch.arange(-(wh - 1), wh, dtype=torch.float32)
     dx = torch.arange(-(ww - 1), ww, dtype=torch.float32)
     table = torch.stack(torch.meshgrid(dy, dx, indexing="ij"), dim=-1)  # (2wh-1, 2ww-1, 2)

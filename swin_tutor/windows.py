@@ -8,8 +8,9 @@ image b.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from einops import rearrange
+
+from .validation import check_int, check_map, pad_to_multiple, to_2tuple
 
 __all__ = [
     "to_2tuple",
@@ -23,25 +24,9 @@ __all__ = [
 ]
 
 
-def to_2tuple(value: int | tuple[int, int] | list[int], name: str = "size") -> tuple[int, int]:
-    """Return ``(value, value)`` for an int, or the pair itself; reject anything else clearly."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if isinstance(value, int):
-        return (value, value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) for v in value):
-        return (int(value[0]), int(value[1]))
-    raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-
-
-def _check_map(x: torch.Tensor, what: str) -> None:
-    if x.dim() != 4:
-        raise ValueError(f"{what} expects a token map of shape (B, H, W, C), got {tuple(x.shape)}")
-
-
 def window_partition(x: torch.Tensor, window_size: int | tuple[int, int]) -> torch.Tensor:
     """Cut a (B, H, W, C) map into windows: (B * nW, wh, ww, C). H, W must be multiples of the window."""
-    _check_map(x, "window_partition")
+    check_map(x, "window_partition")
     wh, ww = to_2tuple(window_size, "window_size")
     _, height, width, _ = x.shape
     if height % wh or width % ww:
@@ -67,7 +52,7 @@ def window_reverse(windows: torch.Tensor, window_size: int | tuple[int, int], he
 
 def cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int]) -> torch.Tensor:
     """Roll a (B, H, W, C) map up and left by ``shift`` (content at row s moves to row 0)."""
-    _check_map(x, "cyclic_shift")
+    check_map(x, "cyclic_shift")
     sh, sw = to_2tuple(shift, "shift")
     if sh == 0 and sw == 0:
         return x
@@ -76,7 +61,7 @@ def cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int]) -> torch.Tensor:
 
 def reverse_cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int]) -> torch.Tensor:
     """Undo :func:`cyclic_shift`: roll down and right by ``shift``."""
-    _check_map(x, "reverse_cyclic_shift")
+    check_map(x, "reverse_cyclic_shift")
     sh, sw = to_2tuple(shift, "shift")
     if sh == 0 and sw == 0:
         return x
@@ -84,30 +69,19 @@ def reverse_cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int]) -> torch
 
 
 def clamp_window_and_shift(resolution: tuple[int, int], window_size: int, shift_size: int) -> tuple[int, int]:
-    """The official rule, applied once at construction.
+    """The official rule, evaluated for each map size a block meets.
 
     When the map is no larger than the window (``min(H, W) <= window``) a window already sees the
     whole map: the window shrinks to ``min(H, W)`` and there is nothing to shift.
     Returns ``(window_size, shift_size)``.
     """
-    if window_size < 1:
-        raise ValueError(f"window_size must be >= 1, got {window_size}")
+    check_int(window_size, "window_size", minimum=1)
+    check_int(shift_size, "shift_size")
     if not 0 <= shift_size < window_size:
         raise ValueError(f"shift_size must be in [0, window_size), got {shift_size} with window {window_size}")
     if min(resolution) <= window_size:
         return min(resolution), 0
     return window_size, shift_size
-
-
-def pad_to_multiple(x: torch.Tensor, multiple: int | tuple[int, int]) -> torch.Tensor:
-    """Zero-pad a (B, H, W, C) map at the bottom and right so H and W become multiples."""
-    _check_map(x, "pad_to_multiple")
-    mh, mw = to_2tuple(multiple, "multiple")
-    _, height, width, _ = x.shape
-    pad_h, pad_w = (-height) % mh, (-width) % mw
-    if pad_h == 0 and pad_w == 0:
-        return x
-    return F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
 
 
 def shifted_window_order(

@@ -13,7 +13,7 @@ from swin_tutor.masks import (
     region_labels,
     shifted_window_mask,
 )
-from swin_tutor.model import SwinTransformer, swin_t
+from swin_tutor.model import SwinTransformer, SwinTransformerV2
 from swin_tutor.patches import (
     PatchEmbed,
     PatchMergingConv,
@@ -22,7 +22,12 @@ from swin_tutor.patches import (
     merge_gather,
     unfold_to_conv_weight,
 )
-from swin_tutor.position_bias import resize_relative_position_bias_table
+from swin_tutor.position_bias import (
+    log_spaced_coords_table,
+    relative_position_index,
+    resize_relative_position_bias_table,
+)
+from swin_tutor.sizes import swin_b, swin_l, swin_s, swin_t, swinv2_b, swinv2_s, swinv2_t
 from swin_tutor.windows import (
     clamp_window_and_shift,
     cyclic_shift,
@@ -60,8 +65,12 @@ def model():
         ),
         (torch.zeros(1, 3, 64, 64, dtype=torch.uint8), r"floating-point image.*torch\.uint8"),
         (torch.zeros(1, 3, 64, 64, dtype=torch.long), r"floating-point image.*torch\.int64"),
-        (torch.zeros(1, 3, 96, 64), r"built for 64x64 images, got 96x64.*img_size=\(96, 64\)"),
-        (torch.zeros(1, 3, 32, 32), r"built for 64x64 images, got 32x32"),
+        (torch.zeros(1, 3, 3, 64), r"at least one 4x4 patch, got 3x64"),
+        (torch.full((1, 3, 64, 64), float("nan")), r"12288 NaN or infinite values; the logits would be NaN"),
+        (torch.zeros(1, 3, 64, 64).index_fill_(2, torch.tensor([5]), float("inf")), r"192 NaN or infinite"),
+        (torch.zeros(1, 3, 64, 64, dtype=torch.float64), r"dtype torch.float64 but the model's parameters are"),
+        (torch.zeros(1, 3, 64, 64, dtype=torch.float16), r"dtype torch.float16 but the model's parameters are"),
+        (torch.zeros(0, 3, 64, 64), r"non-empty image batch"),
     ],
 )
 def test_bad_images_for_the_model(model, x, match):
@@ -104,15 +113,113 @@ def test_patch_embed_checks_its_input():
             dict(num_heads=(3, 6, 12, 7)),
             r"stage 3: num_heads=7 must divide the stage dimension 768",
         ),
-        (dict(num_heads=(0, 6, 12, 24)), r"stage 0: num_heads=0"),
-        (dict(pretrained_window_sizes=(0, 0)), r"pretrained_window_sizes must have 4 entries"),
-        (dict(patch_size=0), r"patch_size, in_chans and embed_dim must be >= 1"),
+        (dict(num_heads=(0, 6, 12, 24)), r"num_heads\[0\] must be >= 1, got 0"),
+        (dict(patch_size=0), r"patch_size must be >= 1, got 0"),
+        (dict(img_size=-1), r"img_size must be >= 1 \(per axis\), got -1"),
+        (dict(img_size=0), r"img_size must be >= 1"),
+        (dict(img_size=(224, 0)), r"img_size must be >= 1 \(per axis\), got \(224, 0\)"),
+        (dict(img_size=3), r"img_size \(3, 3\) must hold at least one 4x4 patch"),
+        (dict(img_size=224.0), r"img_size must be an int or a pair of ints, got 224.0"),
+        (dict(embed_dim=0), r"embed_dim must be >= 1, got 0"),
+        (dict(in_chans=0), r"in_chans must be >= 1, got 0"),
+        (dict(num_classes=-1), r"num_classes must be >= 0, got -1"),
+        (dict(depths=(2, 0, 6, 2)), r"depths\[1\] must be >= 1, got 0 in \(2, 0, 6, 2\)"),
+        (dict(depths=(2, -2, 6, 2)), r"depths\[1\] must be >= 1, got -2"),
+        (dict(mlp_ratio=0), r"mlp_ratio must be > 0, got 0"),
+        (dict(mlp_ratio=-4.0), r"mlp_ratio must be > 0, got -4.0"),
+        (dict(drop_rate=1.0), r"drop_rate must be in \[0, 1\), got 1.0"),
+        (dict(attn_drop_rate=-0.1), r"attn_drop_rate must be in \[0, 1\), got -0.1"),
+        (dict(drop_path_rate=1.5), r"drop_path_rate must be in \[0, 1\), got 1.5"),
+        (dict(drop_path_rate=float("nan")), r"drop_path_rate must be finite, got nan"),
         (dict(img_size="large"), r"img_size must be an int or a pair of ints, got 'large'"),
     ],
 )
 def test_bad_model_configuration(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SwinTransformer(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(window_size=7.0), r"window_size must be an int, got float 7.0"),
+        (dict(patch_size="4"), r"patch_size must be an int, got str '4'"),
+        (dict(num_classes=True), r"num_classes must be an int, got bool True"),
+        (dict(depths=(2, 2, 6.0, 2)), r"depths\[2\] must be an int, got float 6.0"),
+        (dict(depths=6), r"depths must be a sequence of 4 ints, got int 6"),
+        (dict(mlp_ratio="4"), r"mlp_ratio must be a number, got str '4'"),
+    ],
+)
+def test_wrong_types_in_the_configuration(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        SwinTransformer(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(window_size=0), r"window_size must be >= 1, got 0"),
+        (dict(pretrained_window_sizes=(8, -1, 8, 8)), r"pretrained_window_sizes\[1\] must be >= 0, got -1"),
+        (dict(pretrained_window_sizes=(8, 8)), r"pretrained_window_sizes must have 4 entries"),
+        (dict(img_size=-1), r"img_size must be >= 1"),
+        (dict(num_heads=(3, 6, 12, 0)), r"num_heads\[3\] must be >= 1, got 0"),
+    ],
+)
+def test_bad_v2_configuration(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SwinTransformerV2(**kwargs)
+
+
+def test_every_factory_names_the_bad_argument():
+    for factory in (swin_t, swin_s, swin_b, swin_l, swinv2_t, swinv2_s, swinv2_b):
+        with pytest.raises(ValueError, match=r"img_size must be >= 1"):
+            factory(img_size=-1)
+        with pytest.raises(ValueError, match=r"num_classes must be >= 0, got -5"):
+            factory(num_classes=-5)
+
+
+def test_image_on_another_device_than_the_model(model):
+    with torch.device("meta"):
+        x = torch.zeros(1, 3, 64, 64)
+    with pytest.raises(ValueError, match=r"the image is on meta but the model is on cpu; move one"):
+        model(x)
+
+
+def test_half_precision_model_on_cpu_runs_or_says_why():
+    """A float16 model with a float16 image: either real logits or a clear error, never NaN or a crash."""
+    torch.manual_seed(0)
+    half = SwinTransformer(img_size=32, embed_dim=16, depths=(1, 1, 1, 1), num_heads=(1, 2, 2, 4), window_size=4)
+    half = half.half().eval()
+    with torch.no_grad():
+        out = half(torch.rand(1, 3, 32, 32, dtype=torch.float16))
+    assert out.dtype == torch.float16 and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: WindowAttention(96, 0, 3), r"window_size must be >= 1 \(per axis\), got 0"),
+        (lambda: WindowAttention(0, 7, 3), r"dim must be >= 1, got 0"),
+        (lambda: WindowAttention(96, 7, 0), r"num_heads must be >= 1, got 0"),
+        (lambda: WindowAttention(96, 7, 3, attn_drop=1.0), r"attn_drop must be in \[0, 1\), got 1.0"),
+        (lambda: WindowAttentionV2(96, 8, 3, pretrained_window_size=-8), r"pretrained_window_size must be >= 0"),
+        (lambda: WindowAttention(8, 4, 2)(torch.zeros(2, 25, 8), None, 5), r"larger than the window \(4, 4\)"),
+        (lambda: SwinTransformerBlock(8, (8, 8), 2, 4, mlp_ratio=0.0), r"mlp_ratio must be > 0, got 0.0"),
+        (lambda: SwinTransformerBlock(8, (0, 8), 2, 4), r"input_resolution must be >= 1 \(per axis\)"),
+        (lambda: SwinTransformerBlock(8, (8, 8), 2, 4, drop_path=-0.5), r"drop_path must be in \[0, 1\)"),
+        (lambda: PatchEmbed(patch_size=0), r"patch_size must be >= 1 \(per axis\), got 0"),
+        (lambda: PatchEmbed(in_chans=0), r"in_chans must be >= 1, got 0"),
+        (lambda: relative_position_index(0), r"window_size must be >= 1"),
+        (lambda: relative_position_index(7, table_window=5), r"table_window \(5, 5\) must be at least the window"),
+        (lambda: log_spaced_coords_table(-2), r"window_size must be >= 1"),
+        (lambda: log_spaced_coords_table(8, -1), r"pretrained_window_size must be >= 0"),
+        (lambda: clamp_window_and_shift((7, 7), 7.5, 0), r"window_size must be an int, got float 7.5"),
+        (lambda: pad_to_multiple(torch.zeros(1, 4, 4, 1), 0), r"multiple must be >= 1"),
+    ],
+)
+def test_blocks_and_helpers_name_the_bad_argument(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
 
 
 def test_bad_configuration_through_the_factories():
@@ -146,9 +253,11 @@ def test_attention_checks_window_and_mask_shapes():
 
 def test_block_checks_resolution_and_configuration():
     block = SwinTransformerBlock(dim=8, input_resolution=(8, 8), num_heads=2, window_size=4, shift_size=2)
-    for bad in (torch.zeros(1, 7, 8, 8), torch.zeros(1, 8, 8, 4), torch.zeros(64, 8)):
-        with pytest.raises(ValueError, match=r"this block was built for maps \(B, 8, 8, 8\), got"):
-            block(bad)
+    assert block(torch.zeros(1, 7, 9, 8)).shape == (1, 7, 9, 8)  # any map size runs
+    with pytest.raises(ValueError, match=r"this block expects maps \(B, H, W, 8\), got \(1, 8, 8, 4\)"):
+        block(torch.zeros(1, 8, 8, 4))
+    with pytest.raises(ValueError, match=r"a Swin block expects a token map of shape \(B, H, W, C\), got \(64, 8\)"):
+        block(torch.zeros(64, 8))
     with pytest.raises(ValueError, match="window_size must be >= 1"):
         SwinTransformerBlock(dim=8, input_resolution=(8, 8), num_heads=2, window_size=0)
     with pytest.raises(ValueError, match=r"shift_size must be in \[0, window_size\), got 4 with window 4"):

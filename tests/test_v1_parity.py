@@ -14,8 +14,10 @@ import pytest
 import torch
 
 from swin_tutor.checkpoint import convert_hf_state_dict
-from swin_tutor.model import SwinTransformer, swin_t
+from swin_tutor.model import SwinTransformer
+from swin_tutor.position_bias import embed_relative_position_bias_table
 from swin_tutor.reference import hf_block, hf_config_for, hf_stage, make_hf_reference, perturb_
+from swin_tutor.sizes import swin_t
 
 pytest.importorskip("transformers")
 
@@ -241,7 +243,11 @@ def swin96():
 
     state = convert_hf_state_dict(hf6.state_dict())
     state = {k: v for k, v in state.items() if not k.startswith("layers.3.")}
-    state.update(convert_hf_state_dict({f"swin.encoder.layers.3.{k}": v for k, v in stage3.state_dict().items()}))
+    stage3_state = convert_hf_state_dict({f"swin.encoder.layers.3.{k}": v for k, v in stage3.state_dict().items()})
+    for key, value in stage3_state.items():  # our tables keep window 6; the clamped stage reads their centre
+        if key.endswith("relative_position_bias_table"):
+            stage3_state[key] = embed_relative_position_bias_table(value, 3, 6)
+    state.update(stage3_state)
     model.load_state_dict(state, strict=True)
     return SimpleNamespace(model=model, hf6=hf6, stage3=stage3)
 
@@ -273,7 +279,8 @@ def test_ours_at_96_applies_the_clamp_rule(swin96):
     for block in layers[3].blocks:
         assert (block.window_size, block.shift_size) == (3, 0)
         assert block.attn_mask is None
-        assert block.attn.relative_position_bias_table.shape == (5 * 5, 24)
+        # the table keeps the requested window 6 (11 x 11 offsets); window 3 reads its central 5 x 5
+        assert block.attn.relative_position_bias_table.shape == (11 * 11, 24)
 
 
 def test_ours_at_96_agrees_with_hf_block_by_block(swin96):

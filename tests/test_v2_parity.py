@@ -23,7 +23,7 @@ from swin_tutor import (
     WindowAttentionV2,
     swinv2_t,
 )
-from swin_tutor.position_bias import log_spaced_coords_table
+from swin_tutor.position_bias import log_spaced_coords_table, relative_position_index
 from swin_tutor.reference import hf_block, hf_stage, make_hf_reference
 
 pytest.importorskip("transformers")
@@ -88,16 +88,20 @@ def test_config_matches(pair):
 
 
 def test_coords_tables_and_index_match(pair):
-    """The log-spaced coordinates (scaled by the pretrained window) and the index, per block."""
+    """The log-spaced coordinates (scaled by the pretrained window) and the index, per block, for the
+    window each block runs (the clamp rule shrinks stage 3's window 16 to its 8x8 map)."""
     ours, hf, _ = pair
     for i, j in BLOCKS:
-        attn, ref = ours.layers[i].blocks[j].attn, hf_block(hf, i, j).attention.self
+        block, ref = ours.layers[i].blocks[j], hf_block(hf, i, j).attention.self
+        attn, window = block.attn, block.window_size
         assert isinstance(attn, WindowAttentionV2)
-        assert attn.relative_coords_table.shape == ref.relative_coords_table.shape
-        assert _max_diff(attn.relative_coords_table, ref.relative_coords_table) <= 1e-6
-        assert torch.equal(attn.relative_position_index, ref.relative_position_index)
-        expected = log_spaced_coords_table(attn.window_size, ours.pretrained_window_sizes[i])
-        assert torch.equal(attn.relative_coords_table[0], expected)
+        expected = log_spaced_coords_table(window, ours.pretrained_window_sizes[i])
+        assert expected.shape == ref.relative_coords_table.shape[1:]
+        assert _max_diff(expected, ref.relative_coords_table[0]) <= 1e-6
+        assert torch.equal(relative_position_index(window), ref.relative_position_index)
+        if attn.window_size == (window, window):  # the buffers hold the built window's table
+            assert torch.equal(attn.relative_coords_table[0], expected)
+            assert torch.equal(attn.relative_position_index, ref.relative_position_index)
 
 
 def test_patch_embedding(pair):
@@ -156,7 +160,7 @@ def test_window_attention(pair, i, j):
         assert torch.equal(block.attn_mask, ref_mask)
     x = _windows(block, batch=1, seed=100 + 10 * i + j)
     with torch.no_grad():
-        mine = block.attn(x, block.attn_mask)
+        mine = block.attn(x, block.attn_mask, block.window_size)
         expected = ref.attention(x, ref_mask)[0]
     assert _max_diff(mine, expected) <= ATOL
 
