@@ -23,7 +23,7 @@ export TRANSFORMERS_OFFLINE := 1
 # Jupyter refuses to run as root unless told (containers, Binder-like sandboxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test unit nbval lint format notebooks e2e bench lock clean
+.PHONY: setup lab test unit nbval nbval-portable lint format notebooks e2e bench lock clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,12 @@ unit: setup
 
 nbval: setup
 	$(TEST_ENV) $(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q notebooks
+
+# Strict nbval on PyTorch's portable (non-AVX) code path with one thread: what older or non-x86
+# laptops run. Stored outputs must hold there too (CI runs this after make test).
+nbval-portable: setup
+	ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q notebooks
 
 lint: setup
 	$(BIN)/ruff check swin_tutor benchmarks tests notebooks conftest.py
