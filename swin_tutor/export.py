@@ -40,7 +40,7 @@ def model_config(model: SwinTransformer) -> dict:
         num_heads=list(model.num_heads),
         window_size=model.window_size,
         mlp_ratio=model.mlp_ratio,
-        pretrained_window_sizes=list(model.pretrained_window_sizes),
+        **({"pretrained_window_sizes": list(model.pretrained_window_sizes)} if model.version == 2 else {}),
     )
 
 

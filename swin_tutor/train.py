@@ -139,7 +139,7 @@ def fit(
     eval mode. Under torchrun every process runs this with its share of the data.
     ``on_epoch(epoch, history)`` is called after each epoch, on rank 0 only (the CLI prints there).
     """
-    config = config or TrainConfig()
+    config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     seed_everything(config.seed)
