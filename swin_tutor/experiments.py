@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -26,7 +28,11 @@ __all__ = [
     "accuracy",
     "train_stack",
     "window_transfer",
+    "load_result",
+    "RESULTS_DIR",
 ]
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 def receptive_field(
@@ -108,3 +114,11 @@ def train_stack(model: TokenStack, train: TensorDataset, test: TensorDataset, co
 def window_transfer(model: TokenStack, test: TensorDataset, windows: tuple[int, ...] = (4, 8)) -> dict[int, float]:
     """Test accuracy of the trained ``model`` rebuilt at each window in ``windows`` (no fine-tuning)."""
     return {w: accuracy(with_window(model, w), test) for w in windows}
+
+
+def load_result(name: str) -> dict:
+    """The stored result of one experiment of ``tools/run_experiments.py`` (``results/nb10_<name>.json``)."""
+    path = RESULTS_DIR / f"nb10_{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no stored result {path}; run: python tools/run_experiments.py {name}")
+    return json.loads(path.read_text())

@@ -86,3 +86,18 @@ def test_seeded_and_different_seeds_differ():
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_near_border_keeps_both_dots_next_to_the_shared_border():
+    images, labels = two_window_colour_task(300, seed=4, near_border=2).tensors
+    assert torch.equal(task_labels(images, "same_colour"), labels) and int(labels.sum()) == 150
+    for image in images[:100]:
+        (_, y1, x1), (_, y2, x2) = _dots(image)
+        side_by_side = y1 // 4 == y2 // 4
+        (ya, xa), (yb, xb) = sorted([(y1, x1), (y2, x2)], key=lambda d: d[1] if side_by_side else d[0])
+        if side_by_side:  # side by side: columns 2-3 of the left window, 4-5 of the right one
+            assert xa % 4 >= 2 and xb % 4 <= 1
+        else:  # one above the other
+            assert ya % 4 >= 2 and yb % 4 <= 1
+    with pytest.raises(ValueError, match="near_border"):
+        two_window_colour_task(10, near_border=5)

@@ -1,0 +1,25 @@
+"""The answers of notebook 10's exercises agree with what the package measures (not only with themselves)."""
+
+from __future__ import annotations
+
+import torch
+
+from swin_tutor.exercises import exercise
+from swin_tutor.experiments import build_stack, reach, receptive_field
+
+
+def test_10_1_reach_after_two_blocks_matches_the_gradient():
+    model = build_stack(seed=0)
+    assert int(reach(receptive_field(model, 2, (4, 4))).sum()) == exercise("10.1").solution_answer
+
+
+def test_10_2_forced_shift_keys_match_the_gradient():
+    model = build_stack(seed=0, size=4, depth=2, forced_shift=True)
+    tokens = torch.randn(1, 4, 4, 32, requires_grad=True)
+    model.blocks[1](tokens)[0, 0, 0].sum().backward()
+    assert int((tokens.grad[0].abs().sum(-1) > 0).sum()) == exercise("10.2").solution_answer
+
+
+def test_10_3_answer_is_a_listed_choice():
+    ex = exercise("10.3")
+    assert ex.solution_answer in ex.choices and len(ex.choices) == 4
