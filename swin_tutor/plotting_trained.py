@@ -13,7 +13,7 @@ from matplotlib.patches import Rectangle
 
 from .plotting import draw_grid, subplots
 
-__all__ = ["plot_curves", "show_dots", "show_reach_row", "show_head_maps", "show_bias_images", "overlay"]
+__all__ = ["plot_curves", "show_dots", "show_reach_row", "show_head_maps", "show_bias_images", "overlay", "pca_rgb"]
 
 
 def plot_curves(runs: dict, key: str = "test_acc_curve", ax: Axes | None = None, title: str | None = None) -> Axes:
@@ -111,3 +111,15 @@ def show_bias_images(images: torch.Tensor, title: str, cmap: str = "coolwarm"):
     fig.suptitle(title + " (minus each head's mean)", fontsize=10)
     fig.colorbar(im, ax=axes, shrink=0.8)
     return fig, axes
+
+
+def pca_rgb(features: torch.Tensor) -> np.ndarray:
+    """(h, w, C) features -> (h, w, 3) colours in [0, 1]: the first three principal components, each
+    min-max scaled (similar features, similar colours; the colours themselves carry no meaning)."""
+    h, w, c = features.shape
+    flat = features.reshape(-1, c).float()
+    flat = flat - flat.mean(dim=0)
+    _, _, v = torch.linalg.svd(flat, full_matrices=False)
+    comps = flat @ v[:3].T  # (h*w, 3)
+    comps = (comps - comps.min(dim=0).values) / (comps.max(dim=0).values - comps.min(dim=0).values).clamp_min(1e-8)
+    return comps.reshape(h, w, 3).detach().numpy()

@@ -23,3 +23,17 @@ def test_10_2_forced_shift_keys_match_the_gradient():
 def test_10_3_answer_is_a_listed_choice():
     ex = exercise("10.3")
     assert ex.solution_answer in ex.choices and len(ex.choices) == 4
+
+
+def test_11_1_and_11_2_match_the_digits_model():
+    from swin_tutor.explain import capture_block_input, query_attention
+    from swin_tutor.train import tiny_swin
+
+    model = tiny_swin(1).eval()
+    images = torch.randn(1, 1, 32, 32)
+    block = model.layers[0].blocks[1]
+    result = query_attention(block, capture_block_input(model, block, images), (0, 0))
+    assert int(result["masked"].sum()) == exercise("11.1").solution_answer
+    with torch.no_grad():
+        last = model.forward_intermediates(images)["stage3"]
+    assert last.shape[1] == last.shape[2] == exercise("11.2").solution_answer
