@@ -68,17 +68,13 @@ class Exercise:
 
     def check(self, answer: Any) -> Result:
         """Print one line (not attempted yet / correct / not quite, and why) and return the Result."""
-        if contains_placeholder(answer):
-            return self._result(
-                "not attempted",
-                f'Not attempted yet: replace ____ with your answer (exercise("{self.id}").hint() helps).',
-            )
         grade = {"value": self._grade_value, "function": self._grade_function, "choice": self._grade_choice}
-        verdict = grade[self.kind](answer)
+        verdict = PLACEHOLDER if contains_placeholder(answer) else grade[self.kind](answer)
+        if verdict is PLACEHOLDER:  # the blank itself, or a function that still returns it
+            hint = f'exercise("{self.id}").hint() helps'
+            return self._result("not attempted", f"Not attempted yet: replace ____ with your answer ({hint}).")
         if verdict is None:
             return self._result("correct", f"Correct: {self.why}")
-        if verdict is PLACEHOLDER:
-            return self._result("not attempted", "Not attempted yet: your function still returns ____.")
         return self._result("not quite", f"Not quite: {verdict}")
 
     def hint(self, level: int = 1) -> None:
