@@ -20,6 +20,7 @@ import torch.nn as nn
 from .checkpoint import convert_hf_state_dict
 from .model import SwinTransformer
 from .notebook import report_match
+from .position_bias import log_spaced_coords_table, relative_position_index
 
 __all__ = [
     "hf_config_for",
@@ -190,9 +191,25 @@ def _hf_bias_buffers(reference, i: int, j: int) -> nn.Module:
     return attention.relative_position_bias if hasattr(attention, "relative_position_bias") else attention.self
 
 
+def _our_bias_buffers(block: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(index (N, N), v2 coordinate table or None) that our block reads for the window it runs.
+
+    A block whose window was clamped keeps the attention built for the requested window: v1 then
+    reads the centre of its table, v2 runs its MLP on the smaller window's own coordinates.
+    """
+    attn, window = block.attn, (block.window_size, block.window_size)
+    coords = getattr(attn, "relative_coords_table", None)
+    if window == tuple(attn.window_size):
+        return attn.relative_position_index, coords
+    if coords is None:  # v1
+        return relative_position_index(window, attn.window_size), None
+    return relative_position_index(window), log_spaced_coords_table(window, attn.pretrained_window_size).unsqueeze(0)
+
+
 def compare_position_biases(model: SwinTransformer, reference, atol: float = 1e-5) -> dict[str, bool]:
     """Compare every block's position bias (to ``atol``) and ``relative_position_index`` (exactly) with
-    Hugging Face's, and for v2 the ``relative_coords_table`` (``torch.allclose``).
+    Hugging Face's, and for v2 the ``relative_coords_table`` (``torch.allclose``), each for the window
+    the block runs.
 
     Returns ``{"bias": ..., "index": ...}`` (v2: and ``"coords"``), each True when all blocks agree.
     """
@@ -201,10 +218,14 @@ def compare_position_biases(model: SwinTransformer, reference, atol: float = 1e-
         for i, layer in enumerate(model.layers):
             for j, block in enumerate(layer.blocks):
                 theirs = _hf_bias_buffers(reference, i, j)
-                ours_bias, their_bias = block.attn.position_bias(), hf_position_bias(reference, i, j)
-                same["bias"] &= torch.allclose(ours_bias, their_bias, atol=atol, rtol=0)
-                index = theirs.relative_position_index
-                same["index"] &= torch.equal(block.attn.relative_position_index.flatten(), index.flatten())
+                ours_bias, their_bias = block.attn.position_bias(block.window_size), hf_position_bias(reference, i, j)
+                same["bias"] &= ours_bias.shape == their_bias.shape and torch.allclose(
+                    ours_bias, their_bias, atol=atol, rtol=0
+                )
+                index, coords = _our_bias_buffers(block)
+                same["index"] &= torch.equal(index.flatten(), theirs.relative_position_index.flatten())
                 if "coords" in same:
-                    same["coords"] &= torch.allclose(block.attn.relative_coords_table, theirs.relative_coords_table)
+                    same["coords"] &= coords.shape == theirs.relative_coords_table.shape and torch.allclose(
+                        coords, theirs.relative_coords_table
+                    )
     return {k: bool(v) for k, v in same.items()}

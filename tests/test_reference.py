@@ -88,3 +88,11 @@ def test_the_checks_fail_when_the_weights_differ(twins, capsys):
         with torch.no_grad():
             param.copy_(saved)
             model.layers[2].downsample.reduction.weight[0, 0] -= 1.0
+
+
+def test_position_biases_of_a_clamped_v2_window():
+    """Window 8 on maps 32, 16, 8, 4: the last stage runs window 4 with the attention built for 8."""
+    torch.manual_seed(0)
+    reference, model = make_hf_reference(SwinTransformerV2(**{**SMALL, "window_size": 8}, num_classes=10), seed=5)
+    assert model.layers[3].blocks[0].window_size == 4 and model.layers[3].blocks[0].attn.window_size == (8, 8)
+    assert compare_position_biases(model, reference) == {"bias": True, "index": True, "coords": True}
