@@ -23,7 +23,7 @@ export TRANSFORMERS_OFFLINE := 1
 # Jupyter refuses to run as root unless told (containers, Binder-like sandboxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test unit nbval nbval-portable lint format notebooks e2e bench lock clean
+.PHONY: setup lab test unit nbval nbval-portable lint format notebooks e2e bench weights lock clean
 
 setup: $(STAMP)
 
@@ -75,6 +75,10 @@ notebooks: setup
 # The benchmark against Hugging Face (and the notebook series' run time); prints a table, writes build/bench.json.
 bench: setup
 	$(BIN)/python benchmarks/bench.py --notebooks
+
+# Re-create the shipped digits weights (swin_tutor/weights) from fixed seeds: about 2 x 100 s on 1 thread.
+weights: setup
+	$(BIN)/python tools/make_weights.py
 
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
