@@ -10,6 +10,7 @@ import re
 
 import pytest
 import torch
+from helpers import small_swin
 from safetensors.torch import save_file
 
 from swin_tutor.checkpoint import (
@@ -22,27 +23,20 @@ from swin_tutor.checkpoint import (
     official_checkpoint,
     read_checkpoint,
 )
-from swin_tutor.model import SwinTransformer, SwinTransformerV2
+from swin_tutor.model import SwinTransformer
 from swin_tutor.position_bias import resize_relative_position_bias_table
 from swin_tutor.reference import make_hf_reference, perturb_
 
 # Hugging Face v1 builds its bias tables before clamping the window, so the last stage map must be
 # at least the window: 128 px / patch 4 = maps 32, 16, 8, 4 for window 4.
-SMALL = dict(
-    img_size=128,
-    window_size=4,
-    embed_dim=16,
-    depths=(2, 2, 2, 2),
-    num_heads=(1, 2, 4, 8),
-    drop_path_rate=0.0,
-)
+IMG, WINDOW = 128, 4
 FEATURES = 16 * 8
 
 
 def small(version: int = 1, num_classes: int = 10, seed: int = 0, **kw) -> SwinTransformer:
     torch.manual_seed(seed)
-    cls = SwinTransformerV2 if version == 2 else SwinTransformer
-    return cls(**{**SMALL, **kw}, num_classes=num_classes).eval()
+    kw = {"img_size": IMG, "window_size": WINDOW, "num_classes": num_classes, **kw}
+    return small_swin(version=version, **kw).eval()
 
 
 def randomised(version: int = 1, num_classes: int = 10, seed: int = 0, **kw) -> SwinTransformer:
@@ -130,7 +124,7 @@ def test_hf_old_and_new_names_load_identically(hf_twin, x):
     assert any(".attention.q_proj." in k for k in new)
     assert any(".intermediate.dense." in k for k in old) and any(".mlp.fc1." in k for k in new)
     # older files also stored the index buffers; they are dropped and reported
-    n = SMALL["window_size"] ** 2
+    n = WINDOW**2
     prefix = reference.base_model_prefix  # "swin" or "swinv2"
     old[f"{prefix}.encoder.layers.0.blocks.0.attention.self.relative_position_index"] = torch.zeros(
         n, n, dtype=torch.long
@@ -383,4 +377,16 @@ def test_convert_hf_state_dict_drops_buffers_and_decoder():
         "swin.layernorm.weight": torch.ones(3),
     }
     assert convert_hf_state_dict(state).keys() == {"norm.weight"}
-    assert isinstance(LoadReport("hf", 1).summary(), str)
+
+
+def test_load_report_summary_lists_what_happened():
+    report = LoadReport("hf", 3, dropped_buffers=["a.relative_position_index"], missing=["head.bias"])
+    assert report.summary().splitlines() == [
+        "format: hf",
+        "tensors loaded: 3",
+        "rebuilt buffers dropped: 1",
+        "bias tables resized: 0",
+        "head: loaded",
+        "left out (strict=False): 1 missing, 0 unexpected",
+    ]
+    assert "left out" not in LoadReport("official", 3).summary()  # the line appears only when keys were left out

@@ -1,14 +1,14 @@
 """The whole Swin v1 model: published sizes and costs, the clamp rule in Swin-T, stage shapes,
-training behaviour, the inference cache of the position bias, and CUDA."""
+training behaviour, weight updates reaching the position bias in eval mode, and CUDA."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from helpers import seeded_rand, small_swin, uninitialised
 
 from swin_tutor.blocks import Mlp
 from swin_tutor.flops import count_macs, count_parameters
-from swin_tutor.model import SwinTransformer
 from swin_tutor.sizes import swin_b, swin_l, swin_s, swin_t
 
 # name: (constructor, parameters at 1000 classes, published GMACs at 224 or None)
@@ -21,23 +21,10 @@ PUBLISHED = {
 }
 
 
-def small_swin(img_size: int = 64, window_size: int = 4, **kw) -> SwinTransformer:
-    """A narrow Swin (C=16, 2 blocks per stage, 16x16 first map): fast, and every stage has a
-    shifted block except the clamped last one."""
-    kw.setdefault("drop_path_rate", 0.0)
-    return SwinTransformer(
-        img_size=img_size,
-        embed_dim=16,
-        depths=(2, 2, 2, 2),
-        num_heads=(1, 2, 4, 8),
-        window_size=window_size,
-        num_classes=10,
-        **kw,
-    )
-
-
 def image(batch: int = 1, size: int = 64, seed: int = 0) -> torch.Tensor:
-    return torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    """Seeded images for ``small_swin()`` (64 px: a 16x16 first map, a shifted block in every stage
+    but the clamped last one)."""
+    return seeded_rand(batch, 3, size, size, seed=seed)
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +35,11 @@ def swin_t_224():
 
 # -- published numbers ---------------------------------------------------------------------------
 @pytest.fixture
-def no_init(monkeypatch):
+def no_init():
     """Counting needs the parameters' shapes, not their values: switch off initialisation (for
     Swin-L about 200 M random draws, most of the build time) while a test builds models."""
-    for module in (torch.nn.Linear, torch.nn.LayerNorm, torch.nn.Conv2d):
-        monkeypatch.setattr(module, "reset_parameters", lambda self: None)
-    monkeypatch.setattr(SwinTransformer, "_init_weights", staticmethod(lambda module: None))
-    monkeypatch.setattr(torch.nn.init, "trunc_normal_", lambda tensor, *args, **kwargs: tensor)
+    with uninitialised(everything=True):
+        yield
 
 
 def assert_macs_close(model: torch.nn.Module, gmacs: float) -> None:
@@ -234,8 +219,8 @@ def bias_tables(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 @pytest.fixture
-def cached_model():
-    """A small model in eval mode whose position-bias caches are filled by one no-grad forward."""
+def evaluated_model():
+    """A small model in eval mode and its output after one no-grad forward."""
     torch.manual_seed(0)
     model = small_swin().eval()
     with torch.no_grad():
@@ -244,7 +229,7 @@ def cached_model():
 
 
 def fresh_output(state: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The output of a newly built model (empty caches) holding ``state``."""
+    """The output of a newly built model holding ``state``."""
     other = small_swin().eval()
     other.load_state_dict(state)
     with torch.no_grad():
@@ -256,9 +241,9 @@ def new_tables(model: torch.nn.Module, seed: int = 1) -> dict[str, torch.Tensor]
     return {k: v + torch.randn(v.shape, generator=gen) for k, v in bias_tables(model).items()}
 
 
-def test_cache_is_invalidated_by_load_state_dict(cached_model):
-    """Only the bias tables change, so a stale cache would reproduce the old output exactly."""
-    model, before = cached_model
+def test_load_state_dict_of_new_bias_tables_changes_the_output(evaluated_model):
+    """Only the bias tables change, so a stale bias would reproduce the old output exactly."""
+    model, before = evaluated_model
     state = model.state_dict()
     state.update(new_tables(model))
     model.load_state_dict(state)
@@ -269,9 +254,9 @@ def test_cache_is_invalidated_by_load_state_dict(cached_model):
 
 
 @pytest.mark.parametrize("j", [0, 1])
-def test_cache_is_invalidated_by_in_place_updates_and_reassignment(cached_model, j):
-    """Block 0 adds the cached bias alone; block 1 (shifted) adds the cached bias + mask."""
-    model, before = cached_model
+def test_in_place_updates_and_reassigned_tables_change_the_output(evaluated_model, j):
+    """Block 0 adds the bias alone; block 1 (shifted) adds the bias + mask."""
+    model, before = evaluated_model
     block = model.layers[0].blocks[j]
     assert (block.attn_mask is not None) == (j == 1)
     table = block.attn.relative_position_bias_table
@@ -279,7 +264,7 @@ def test_cache_is_invalidated_by_in_place_updates_and_reassignment(cached_model,
     with torch.no_grad():
         table.add_(noise)  # in place, as an optimizer step: bumps the tensor version
         after_add = model(image())
-    assert (after_add - before).abs().max().item() > 1e-4  # a stale cache would give 0
+    assert (after_add - before).abs().max().item() > 1e-4  # a stale bias would give 0
     assert torch.allclose(after_add, fresh_output(model.state_dict()), atol=1e-6)
     table.data = table.data * -3.0  # new storage
     with torch.no_grad():
@@ -288,10 +273,10 @@ def test_cache_is_invalidated_by_in_place_updates_and_reassignment(cached_model,
     assert torch.allclose(after_assign, fresh_output(model.state_dict()), atol=1e-6)
 
 
-def test_cache_sees_writes_through_data(cached_model):
+def test_writes_through_data_change_the_output(evaluated_model):
     """Writes through ``param.data`` bypass autograd's version counter: the bias is therefore
     recomputed on every forward rather than cached (a cache gained nothing measurable)."""
-    model, _ = cached_model
+    model, _ = evaluated_model
     table = model.layers[0].blocks[0].attn.relative_position_bias_table
     table.data.copy_(table.data + 5 * torch.randn(table.shape, generator=torch.Generator().manual_seed(6)))
     with torch.no_grad():

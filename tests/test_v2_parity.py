@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from helpers import max_diff, seeded_randn, uninitialised
 
 from swin_tutor import (
     PatchMergingV2,
-    SwinTransformer,
     SwinTransformerBlockV2,
     WindowAttentionV2,
     swinv2_t,
@@ -45,21 +44,10 @@ def pair(request):
     """(ours, hf, config name): SwinV2-T and its Hugging Face twin, same random weights, eval."""
     # Every parameter of ours is overwritten (strict load) by make_hf_reference, so skip the slow
     # random initialisation; buffers (coordinate tables, index, masks) are still built.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(nn.Linear, "reset_parameters", lambda self: None)
-        mp.setattr(SwinTransformer, "_init_weights", staticmethod(lambda module: None))
+    with uninitialised():
         ours = swinv2_t(**CONFIGS[request.param])
     hf, ours = make_hf_reference(ours, seed=0)
     return ours, hf, request.param
-
-
-def _randn(*shape: int, seed: int) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
-
-
-def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
-    assert a.shape == b.shape, (a.shape, b.shape)
-    return (a - b).abs().max().item()
 
 
 def _tokens(x: torch.Tensor) -> torch.Tensor:
@@ -97,7 +85,7 @@ def test_coords_tables_and_index_match(pair):
         assert isinstance(attn, WindowAttentionV2)
         expected = log_spaced_coords_table(window, ours.pretrained_window_sizes[i])
         assert expected.shape == ref.relative_coords_table.shape[1:]
-        assert _max_diff(expected, ref.relative_coords_table[0]) <= 1e-6
+        assert max_diff(expected, ref.relative_coords_table[0]) <= 1e-6
         assert torch.equal(relative_position_index(window), ref.relative_position_index)
         if attn.window_size == (window, window):  # the buffers hold the built window's table
             assert torch.equal(attn.relative_coords_table[0], expected)
@@ -106,12 +94,12 @@ def test_coords_tables_and_index_match(pair):
 
 def test_patch_embedding(pair):
     ours, hf, _ = pair
-    x = _randn(1, 3, 256, 256, seed=1)
+    x = seeded_randn(1, 3, 256, 256, seed=1)
     with torch.no_grad():
         mine = ours.patch_embed(x)
         ref, dims = hf.swinv2.embeddings(x)[:2]
     assert mine.shape == (1, 64, 64, 96) and tuple(dims) == (64, 64)
-    assert _max_diff(_tokens(mine), ref) <= ATOL
+    assert max_diff(_tokens(mine), ref) <= ATOL
 
 
 @pytest.mark.parametrize("stage", [0, 1, 2])
@@ -120,12 +108,12 @@ def test_patch_merging(pair, stage):
     (h, w), c = RESOLUTIONS[stage], DIMS[stage]
     merge = ours.layers[stage].downsample
     assert isinstance(merge, PatchMergingV2)
-    x = _randn(1, h, w, c, seed=10 + stage)
+    x = seeded_randn(1, h, w, c, seed=10 + stage)
     with torch.no_grad():
         mine = merge(x)
         ref = hf_stage(hf, stage).downsample(_tokens(x), (h, w))
     assert mine.shape == (1, h // 2, w // 2, 2 * c)
-    assert _max_diff(_tokens(mine), ref) <= ATOL
+    assert max_diff(_tokens(mine), ref) <= ATOL
 
 
 def _qkv(attn, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -139,7 +127,7 @@ def _qkv(attn, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tenso
 def _windows(block: SwinTransformerBlockV2, batch: int, seed: int) -> torch.Tensor:
     h, w = block.padded_resolution
     ws = block.window_size
-    return _randn(batch * (h // ws) * (w // ws), ws * ws, block.dim, seed=seed)
+    return seeded_randn(batch * (h // ws) * (w // ws), ws * ws, block.dim, seed=seed)
 
 
 @pytest.mark.parametrize("i, j", FORWARD_BLOCKS)
@@ -162,7 +150,7 @@ def test_window_attention(pair, i, j):
     with torch.no_grad():
         mine = block.attn(x, block.attn_mask, block.window_size)
         expected = ref.attention(x, ref_mask)[0]
-    assert _max_diff(mine, expected) <= ATOL
+    assert max_diff(mine, expected) <= ATOL
 
 
 def test_shifted_attention_is_covered(pair):
@@ -174,7 +162,7 @@ def test_shifted_attention_is_covered(pair):
     block = ours.layers[0].blocks[1]
     x = _windows(block, batch=1, seed=7)
     with torch.no_grad():
-        assert _max_diff(block.attn(x, block.attn_mask), block.attn(x, None)) > 1e-2
+        assert max_diff(block.attn(x, block.attn_mask), block.attn(x, None)) > 1e-2
 
 
 def test_mask_added_twice_is_harmless(pair):
@@ -205,9 +193,9 @@ def test_mask_added_twice_is_harmless(pair):
         logits = logits + attn.position_bias()[None]
         official = (logits.view(1, -1, heads, n, n) + mask[None, :, None]).view(-1, heads, n, n).softmax(-1)
         assert official[blocked].max() < 1e-30  # subnormal or zero: not a real weight
-        assert _max_diff(official, probs) <= 1e-6
+        assert max_diff(official, probs) <= 1e-6
         # Hugging Face with its -100 mask (applied twice) equals ours.
-        assert _max_diff(ref.attention(x, mask)[0], block.attn(x, mask)) <= ATOL
+        assert max_diff(ref.attention(x, mask)[0], block.attn(x, mask)) <= ATOL
 
 
 @pytest.mark.parametrize("i, j", FORWARD_BLOCKS)
@@ -215,12 +203,12 @@ def test_block(pair, i, j):
     ours, hf, _ = pair
     block = ours.layers[i].blocks[j]
     (h, w), c = RESOLUTIONS[i], DIMS[i]
-    x = _randn(1, h, w, c, seed=200 + 10 * i + j)
+    x = seeded_randn(1, h, w, c, seed=200 + 10 * i + j)
     with torch.no_grad():
         mine = block(x)
         ref = hf_block(hf, i, j)(_tokens(x), (h, w))[0]
-    assert _max_diff(_tokens(mine), ref) <= ATOL
-    assert _max_diff(mine, x) > 1e-2  # the block does something (post-norms are not zero)
+    assert max_diff(_tokens(mine), ref) <= ATOL
+    assert max_diff(mine, x) > 1e-2  # the block does something (post-norms are not zero)
 
 
 @pytest.mark.parametrize("stage", [1, 3])
@@ -229,23 +217,23 @@ def test_stage(pair, stage):
     ours, hf, _ = pair
     (h, w), c = RESOLUTIONS[stage], DIMS[stage]
     layer = ours.layers[stage]
-    x = _randn(1, h, w, c, seed=300 + stage)
+    x = seeded_randn(1, h, w, c, seed=300 + stage)
     with torch.no_grad():
         before = layer.forward_blocks(x)
         after = layer(x)
         ref_after, ref_before = hf_stage(hf, stage)(_tokens(x), (h, w))[:2]
-    assert _max_diff(_tokens(before), ref_before) <= ATOL
-    assert _max_diff(_tokens(after), ref_after) <= ATOL
+    assert max_diff(_tokens(before), ref_before) <= ATOL
+    assert max_diff(_tokens(after), ref_after) <= ATOL
     if stage < 3:
         assert after.shape == (1, h // 2, w // 2, 2 * c)
 
 
 def test_logits(pair):
     ours, hf, _ = pair
-    x = _randn(1, 3, 256, 256, seed=2)
+    x = seeded_randn(1, 3, 256, 256, seed=2)
     with torch.no_grad():
         mine = ours(x)
         ref = hf(pixel_values=x).logits
     assert mine.shape == (1, 1000)
-    assert _max_diff(mine, ref) <= ATOL
+    assert max_diff(mine, ref) <= ATOL
     assert mine.std() > 0.1  # not a degenerate output
