@@ -15,8 +15,6 @@ from .plot_axes import draw_grid, finish_axes, show_heatmap, show_image, show_in
 from .plot_diagrams import draw_norm_placement
 from .plot_features import feature_norm, feature_pca_rgb, show_pca_map
 from .plot_tokens import (
-    GATHER_COLORS,
-    REGION_COLORS,
     show_channel_blocks,
     show_gather_order,
     show_patch_grid,
@@ -26,8 +24,6 @@ from .plot_tokens import (
 )
 
 __all__ = [
-    "GATHER_COLORS",
-    "REGION_COLORS",
     "to_numpy",
     "finish_axes",
     "show_image",
