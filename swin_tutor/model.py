@@ -7,7 +7,7 @@ Parameter names follow the official checkpoints (``patch_embed.proj``, ``layers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 
 import torch
@@ -15,6 +15,7 @@ import torch.nn as nn
 
 from .blocks import NormPlacement, SwinTransformerBlock, SwinTransformerBlockV2
 from .patches import PatchEmbed, PatchMerging, PatchMergingV2
+from .stages import BasicLayer
 from .validation import (
     check_image_batch,
     check_int,
@@ -29,47 +30,6 @@ __all__ = ["BasicLayer", "SwinTransformer", "SwinTransformerV2", "init_weights"]
 
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
-
-
-class BasicLayer(nn.Module):
-    """One stage: ``depth`` blocks alternating shift 0 and window // 2, then (optionally) merging."""
-
-    def __init__(
-        self,
-        make_block: Callable[..., SwinTransformerBlock],
-        dim: int,
-        input_resolution: tuple[int, int],
-        depth: int,
-        num_heads: int,
-        window_size: int,
-        drop_path: Sequence[float],
-        downsample: type[nn.Module] | None,
-    ) -> None:
-        super().__init__()
-        self.dim = dim
-        self.input_resolution = input_resolution
-        self.depth = depth
-        self.blocks = nn.ModuleList(
-            make_block(
-                dim=dim,
-                input_resolution=input_resolution,
-                num_heads=num_heads,
-                window_size=window_size,
-                shift_size=0 if i % 2 == 0 else window_size // 2,
-                drop_path=drop_path[i],
-            )
-            for i in range(depth)
-        )
-        self.downsample = downsample(dim) if downsample is not None else None
-
-    def forward_blocks(self, x: torch.Tensor) -> torch.Tensor:
-        for block in self.blocks:
-            x = block(x)
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.forward_blocks(x)
-        return self.downsample(x) if self.downsample is not None else x
 
 
 def init_weights(module: nn.Module) -> None:
