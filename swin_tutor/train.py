@@ -236,14 +236,16 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256) -> Evalu
 
 
 # The digits model: 32x32 grey images, patch 2 -> 16x16 tokens, window 4 (16, 4, 1, 1 windows per stage;
-# stages 2 and 3 are clamped to global attention), width 24, heads 3-6-12-24 as in Swin-T (head_dim 8).
+# stage 2's 4x4 map is one window, stage 3's 2x2 map is clamped to a 2x2 window), width 16, head_dim 8 as in
+# Swin-T (heads 2-4-8-16). About 0.58 M parameters: the float16 weights are 1.2 MB. Width 24 (1.3 M) was tried
+# first: 98.6% after 15 epochs against 99.2% for width 16, and 2.6 MB files.
 TINY_SWIN = dict(
-    img_size=32, patch_size=2, in_chans=1, embed_dim=24, depths=(2, 2, 2, 2), num_heads=(3, 6, 12, 24), window_size=4
+    img_size=32, patch_size=2, in_chans=1, embed_dim=16, depths=(2, 2, 2, 2), num_heads=(2, 4, 8, 16), window_size=4
 )
 
 
 def tiny_swin(version: int = 1, num_classes: int = 10, **overrides) -> SwinTransformer | SwinTransformerV2:
-    """The small Swin of notebook 09 (about 1.3 M parameters): v1 or v2, any setting overridable."""
+    """The small Swin of notebook 09 (about 0.58 M parameters): v1 or v2, any setting overridable."""
     if version not in (1, 2):
         raise ValueError(f"version must be 1 or 2, got {version!r}")
     kwargs = {**TINY_SWIN, "num_classes": num_classes, "drop_path_rate": 0.1, **overrides}

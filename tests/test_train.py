@@ -23,7 +23,7 @@ def _small(version=1):
 def test_tiny_swin_sizes():
     for version in (1, 2):
         model = tiny_swin(version)
-        assert model.version == version and 1.2e6 < count_parameters(model) < 1.4e6
+        assert model.version == version and 0.55e6 < count_parameters(model) < 0.65e6
         assert model(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
     with pytest.raises(ValueError, match="version"):
         tiny_swin(3)
@@ -88,8 +88,8 @@ def test_shipped_weights_load_and_match_their_record(version):
     model = load_digits_model(version)
     assert not model.training and model.version == version
     record = json.loads((WEIGHTS_DIR / f"digits_swin_v{version}.json").read_text())
-    # float16: 1.29 M parameters x 2 bytes = 2.6 MB (the issue asked for < 2 MB; see the README)
-    assert (WEIGHTS_DIR / f"digits_swin_v{version}.safetensors").stat().st_size < 2_800_000
+    # float16: about 0.6 M parameters x 2 bytes = 1.2 MB; the issue asks for each file under 2 MB
+    assert (WEIGHTS_DIR / f"digits_swin_v{version}.safetensors").stat().st_size < 2_000_000
     _, test = digits_datasets(size=record["size"])
     accuracy = evaluate(model, test).accuracy
     assert accuracy == pytest.approx(record["test_accuracy_stored"], abs=1.5 / len(test))  # 1 image of slack
