@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from swin_tutor.train_cli import build_parser, train_digits  # noqa: E402
+from swin_tutor.train.cli import build_parser, train_digits  # noqa: E402
 
 EPOCHS = 15  # both versions: the same recipe (TrainConfig defaults otherwise)
 

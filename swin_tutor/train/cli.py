@@ -18,10 +18,11 @@ from pathlib import Path
 
 import torch
 
-from .data import digits_datasets
-from .distributed import is_main_process
-from .export import save_checkpoint
-from .train import TrainConfig, evaluate, fit, tiny_swin
+from ..data import digits_datasets
+from ..digits_model import tiny_swin
+from ..distributed import is_main_process
+from ..export import save_checkpoint
+from . import TrainConfig, evaluate, fit
 
 __all__ = ["build_parser", "format_epoch", "main", "train_digits"]
 
@@ -110,7 +111,3 @@ def train_digits(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     train_digits(build_parser().parse_args(argv))
-
-
-if __name__ == "__main__":
-    main()

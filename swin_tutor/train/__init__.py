@@ -2,13 +2,13 @@
 
 ``fit(model, train_set, test_set, config)`` trains and returns a per-epoch :class:`History`;
 ``evaluate(model, dataset)`` gives accuracy, confusion matrix and the misclassified examples.
-``tiny_swin()`` builds the small digits model of notebook 09 and ``load_digits_model()`` reads the
-weights this package ships (``swin_tutor/weights``, made by ``make weights``).
+``tiny_swin()`` (the small digits model of notebook 09) and ``load_digits_model()`` (the weights this
+package ships) come from :mod:`swin_tutor.digits_model` and are importable from here too.
 
 The same ``fit`` runs on one CPU, on a GPU (with autocast) and under
 ``torchrun --nproc_per_node=N`` (DistributedDataParallel, a DistributedSampler, gloo on CPU, NCCL
 on CUDA; only rank 0 prints). ``batch_size`` is per process: N processes see N x batch_size images
-per step. Command line: ``python -m swin_tutor.train --help`` (see :mod:`swin_tutor.train_cli`).
+per step. Command line: ``python -m swin_tutor.train --help`` (:mod:`swin_tutor.train.cli`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,9 +25,9 @@ import torch.distributed as dist
 import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from .data import random_translate
-from .distributed import distributed_setup
-from .model import SwinTransformer, SwinTransformerV2
+from ..data import random_translate
+from ..digits_model import TINY_SWIN, WEIGHTS_DIR, load_digits_model, tiny_swin
+from ..distributed import distributed_setup
 
 __all__ = [
     "TrainConfig",
@@ -37,12 +36,13 @@ __all__ = [
     "seed_everything",
     "fit",
     "evaluate",
+    # the digits model of notebook 09 (defined in swin_tutor.digits_model), here so one import trains it
+    "TINY_SWIN",
     "tiny_swin",
     "load_digits_model",
     "WEIGHTS_DIR",
 ]
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # No weight decay on these (as in the official Swin code): 1-D tensors (biases, norms) and these names.
 _NO_DECAY = ("relative_position_bias_table", "logit_scale", "q_bias", "v_bias")
 
@@ -233,40 +233,3 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256) -> Evalu
     confusion = torch.bincount(true * k + pred, minlength=k * k).reshape(k, k)
     wrong = torch.nonzero(pred != true).flatten()
     return Evaluation(float((pred == true).float().mean()), confusion, pred, wrong)
-
-
-# The digits model: 32x32 grey images, patch 2 -> 16x16 tokens, window 4 (16, 4, 1, 1 windows per stage;
-# stage 2's 4x4 map is one window, stage 3's 2x2 map is clamped to a 2x2 window), width 16, head_dim 8 as in
-# Swin-T (heads 2-4-8-16). About 0.58 M parameters: the float16 weights are 1.2 MB. Width 24 (1.3 M) was tried
-# first: 98.6% after 15 epochs against 99.2% for width 16, and 2.6 MB files.
-TINY_SWIN = dict(
-    img_size=32, patch_size=2, in_chans=1, embed_dim=16, depths=(2, 2, 2, 2), num_heads=(2, 4, 8, 16), window_size=4
-)
-
-
-def tiny_swin(version: int = 1, num_classes: int = 10, **overrides) -> SwinTransformer | SwinTransformerV2:
-    """The small Swin of notebook 09 (about 0.58 M parameters): v1 or v2, any setting overridable."""
-    if version not in (1, 2):
-        raise ValueError(f"version must be 1 or 2, got {version!r}")
-    kwargs = {**TINY_SWIN, "num_classes": num_classes, "drop_path_rate": 0.1, **overrides}
-    return (SwinTransformer if version == 1 else SwinTransformerV2)(**kwargs)
-
-
-def load_digits_model(version: int = 1) -> SwinTransformer | SwinTransformerV2:
-    """The shipped digits model (``swin_tutor/weights/digits_swin_v{version}.safetensors``), in eval mode."""
-    from .checkpoint import load_checkpoint
-
-    path = WEIGHTS_DIR / f"digits_swin_v{version}.safetensors"
-    if version not in (1, 2):
-        raise ValueError(f"version must be 1 or 2, got {version!r}")
-    if not path.is_file():
-        raise FileNotFoundError(f"no shipped weights at {path}; create them with 'make weights'")
-    model = tiny_swin(version)
-    load_checkpoint(model, path)
-    return model.float().eval()
-
-
-if __name__ == "__main__":  # python -m swin_tutor.train
-    from .train_cli import main
-
-    main()
