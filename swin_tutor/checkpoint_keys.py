@@ -21,6 +21,7 @@ __all__ = [
     "is_rebuilt_buffer",
     "detect_format",
     "convert_hf_state_dict",
+    "official_to_hf_state_dict",
     "convert_timm_state_dict",
     "to_official_state_dict",
 ]
@@ -127,6 +128,33 @@ def _rename_hf(key: str) -> str:
     for pattern, repl in _HF_RENAMES:
         key = re.sub(pattern, repl, key)
     return key
+
+
+def official_to_hf_state_dict(
+    official: Mapping[str, torch.Tensor], hf_template: Mapping[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """The inverse of :func:`convert_hf_state_dict`: the ``official`` weights under the names of a
+    Hugging Face model's state dict ``hf_template`` (its rebuilt buffers are taken from the template).
+
+    Every Hugging Face name is mapped with the same renaming rules; ``attn.qkv`` is split into the
+    query, key and value projections, and v2's ``q_bias`` / ``v_bias`` become their biases.
+    """
+    out: dict[str, torch.Tensor] = {}
+    for key, theirs in hf_template.items():
+        if is_rebuilt_buffer(key):
+            out[key] = theirs  # rebuilt from the configuration on both sides
+            continue
+        match = _HF_QKV.match(key)
+        if match is None:
+            out[key] = official[_rename_hf(key)]
+            continue
+        prefix, which, kind = match.groups()
+        attn, part = f"{_rename_hf(prefix)}.attn", "qkv".index(which[0])
+        if kind == "bias" and f"{attn}.q_bias" in official:  # v2: separate q and v biases, the key has none
+            out[key] = official[f"{attn}.{which[0]}_bias"] if which[0] != "k" else torch.zeros_like(theirs)
+        else:
+            out[key] = official[f"{attn}.qkv.{kind}"].chunk(3, dim=0)[part]
+    return out
 
 
 def convert_timm_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

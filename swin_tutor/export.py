@@ -6,8 +6,8 @@
   reads it back; timm's Swin loader (its ``checkpoint_filter_fn``) accepts the same official names.
 - :func:`export_hf` writes a ``save_pretrained`` folder (``config.json`` + ``model.safetensors``) that
   ``transformers.SwinForImageClassification`` / ``Swinv2ForImageClassification.from_pretrained`` load.
-  The names are mapped with the same rules :func:`swin_tutor.checkpoint_keys.convert_hf_state_dict` uses in
-  the other direction, and a test checks the round trip.
+  The names are mapped by :func:`swin_tutor.checkpoint_keys.official_to_hf_state_dict`, the inverse of
+  ``convert_hf_state_dict``, and a test checks the round trip.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from .checkpoint_keys import _HF_QKV, REBUILT_BUFFERS, _rename_hf
+from .checkpoint_keys import is_rebuilt_buffer, official_to_hf_state_dict
 from .model import SwinTransformer
 
 __all__ = ["model_config", "save_checkpoint", "read_metadata", "export_hf"]
@@ -63,7 +63,7 @@ def save_checkpoint(
     module = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
     state = {}
     for key, value in module.state_dict().items():
-        if key.rsplit(".", 1)[-1] in REBUILT_BUFFERS:
+        if is_rebuilt_buffer(key):
             continue
         value = value.detach().to("cpu")
         state[key] = (value.to(dtype) if dtype is not None and value.is_floating_point() else value).contiguous()
@@ -92,28 +92,6 @@ def _check_hf_can_run(model: SwinTransformer) -> None:
         )
 
 
-def _hf_state_dict(model: SwinTransformer, reference: nn.Module) -> dict[str, torch.Tensor]:
-    """``model``'s weights under the names of the Hugging Face ``reference`` (the inverse of
-    :func:`swin_tutor.checkpoint.convert_hf_state_dict`, built from its renaming rules)."""
-    ours = model.state_dict()
-    out = {}
-    for key, theirs in reference.state_dict().items():
-        if key.rsplit(".", 1)[-1] in REBUILT_BUFFERS:
-            out[key] = theirs  # rebuilt from the configuration on both sides
-            continue
-        match = _HF_QKV.match(key)
-        if match:  # q, k, v are one fused qkv (v1) or q_bias / v_bias (v2) in the official layout
-            prefix, which, kind = match.groups()
-            prefix, part = _rename_hf(prefix), "qkv".index(which[0])
-            if kind == "bias" and model.version == 2:
-                out[key] = ours[f"{prefix}.attn.{which[0]}_bias"]
-            else:
-                out[key] = ours[f"{prefix}.attn.qkv.{kind}"].chunk(3, dim=0)[part]
-            continue
-        out[key] = ours[_rename_hf(key)]
-    return out
-
-
 def export_hf(model: SwinTransformer, folder: str | os.PathLike, labels: list[str] | None = None) -> Path:
     """Write a Hugging Face ``save_pretrained`` folder (config.json + model.safetensors) of ``model``.
 
@@ -135,7 +113,7 @@ def export_hf(model: SwinTransformer, folder: str | os.PathLike, labels: list[st
     config.label2id = {name: i for i, name in enumerate(labels)}
     cls = Swinv2ForImageClassification if module.version == 2 else SwinForImageClassification
     reference = cls(config)
-    reference.load_state_dict(_hf_state_dict(module, reference), strict=True)
+    reference.load_state_dict(official_to_hf_state_dict(module.state_dict(), reference.state_dict()), strict=True)
     folder = Path(folder)
     reference.save_pretrained(folder, safe_serialization=True)
     return folder
