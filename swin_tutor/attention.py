@@ -89,8 +89,20 @@ def _window(module: nn.Module, window_size: int | tuple[int, int] | None) -> tup
     return wh, ww
 
 
+# -- What both versions share: the picture of the weights and the printed settings --------------------
+class _WindowAttentionCommon(nn.Module):
+    """Shared by both attentions below; each defines ``attend`` (-> softmax weights, values) and ``forward``."""
+
+    def attention_probs(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
+        """(B_, heads, N, N): the softmax weights (the picture the notebooks draw)."""
+        return self.attend(x, mask, window_size)[0]
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, window_size={self.window_size}, num_heads={self.num_heads}"
+
+
 # -- Swin v1 ----------------------------------------------------------------------------------------
-class WindowAttention(nn.Module):
+class WindowAttention(_WindowAttentionCommon):
     """Swin v1: scaled dot product ``q k^T / sqrt(head_dim)`` plus a learned per-head bias table.
 
     Parameters (official names): ``qkv`` (one Linear, with bias), ``relative_position_bias_table``
@@ -140,22 +152,15 @@ class WindowAttention(nn.Module):
         logits = add_bias_and_mask(logits, self.position_bias(window), mask)
         return logits.softmax(dim=-1), v
 
-    def attention_probs(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
-        """(B_, heads, N, N): the softmax weights (the picture the notebooks draw)."""
-        return self.attend(x, mask, window_size)[0]
-
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
         """(B * nW, N, C) -> (B * nW, N, C)."""
         probs, v = self.attend(x, mask, window_size)
         out = (self.attn_drop(probs) @ v).transpose(1, 2).reshape(x.shape)  # heads side by side again
         return self.proj_drop(self.proj(out))
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, window_size={self.window_size}, num_heads={self.num_heads}"
-
 
 # -- Swin V2 ----------------------------------------------------------------------------------------
-class WindowAttentionV2(nn.Module):
+class WindowAttentionV2(_WindowAttentionCommon):
     """Swin V2: scaled cosine attention plus a continuous position bias from a small MLP.
 
     logits = cos(q, k) * exp(min(logit_scale, log 100)) + 16 * sigmoid(cpb_mlp(log-spaced offsets)).
@@ -225,15 +230,8 @@ class WindowAttentionV2(nn.Module):
         logits = add_bias_and_mask(cos * self.logit_scale_value(), self.position_bias(window), mask)
         return logits.softmax(dim=-1), v
 
-    def attention_probs(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
-        """(B_, heads, N, N): the softmax weights (the picture the notebooks draw)."""
-        return self.attend(x, mask, window_size)[0]
-
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
         """(B * nW, N, C) -> (B * nW, N, C)."""
         probs, v = self.attend(x, mask, window_size)
         out = (self.attn_drop(probs) @ v).transpose(1, 2).reshape(x.shape)  # heads side by side again
         return self.proj_drop(self.proj(out))
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, window_size={self.window_size}, num_heads={self.num_heads}"
