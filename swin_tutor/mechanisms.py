@@ -26,7 +26,7 @@ from torch.nn.utils import parametrize
 from .attention import WindowAttention, WindowAttentionV2
 from .blocks import SwinTransformerBlock, SwinTransformerBlockV2
 from .masks import shifted_window_mask
-from .model import SwinTransformer
+from .model import init_weights
 from .position_bias import linear_coords_table, resize_relative_position_bias_table
 from .windows import cyclic_shift, reverse_cyclic_shift
 
@@ -171,7 +171,7 @@ def build_stack(config: StackConfig | None = None, seed: int | None = None, **ch
         block = block_cls(c.dim, resolution, c.heads, c.window, shift, norm_placement=c.norm_placement, **kw)
         blocks.append(block)
     model = TokenStack(c, blocks)
-    model.apply(SwinTransformer._init_weights)
+    model.apply(init_weights)
     for i, block in enumerate(model.blocks):
         if isinstance(block, SwinTransformerBlockV2) and block.norm_placement == "res_post":
             block.init_respostnorm()
