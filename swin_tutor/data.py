@@ -15,6 +15,9 @@ Preparation, in this order (``load_digits_tensors``):
 The train/test split (``digits_datasets``) is stratified (every class in the same proportion) and
 fixed by its seed; the default 20% test set has 360 images. :func:`random_translate` is the
 augmentation: each image moved by a few pixels, the uncovered border filled with background.
+
+The synthetic dot tasks of notebook 10 (``two_window_colour_task``, ``relative_position_task``) are
+written in :mod:`swin_tutor.tasks` and importable from here, beside the digits.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch.utils.data import TensorDataset
+
+from .tasks import relative_position_task, two_window_colour_task
 
 __all__ = [
     "DIGITS_MEAN",
@@ -33,6 +38,8 @@ __all__ = [
     "normalize",
     "denormalize",
     "random_translate",
+    "two_window_colour_task",
+    "relative_position_task",
 ]
 
 DIGITS_MEAN = 0.305  # mean of all upsampled digits in [0, 1]

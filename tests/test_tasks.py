@@ -101,3 +101,10 @@ def test_near_border_keeps_both_dots_next_to_the_shared_border():
             assert ya % 4 >= 2 and yb % 4 <= 1
     with pytest.raises(ValueError, match="near_border"):
         two_window_colour_task(10, near_border=5)
+
+
+def test_tasks_are_importable_from_data():
+    from swin_tutor import data, tasks
+
+    assert data.two_window_colour_task is tasks.two_window_colour_task
+    assert data.relative_position_task is tasks.relative_position_task
