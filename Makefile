@@ -23,7 +23,7 @@ export TRANSFORMERS_OFFLINE := 1
 # Jupyter refuses to run as root unless told (containers, Binder-like sandboxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test unit nbval nbval-portable lint format notebooks e2e bench weights lock clean
+.PHONY: setup lab test slow check unit nbval nbval-portable lint format notebooks e2e bench weights lock clean
 
 setup: $(STAMP)
 
@@ -37,10 +37,18 @@ $(STAMP): requirements.lock pyproject.toml
 lab: setup
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ROOT_FLAG)
 
+# The whole suite except the tests marked slow (retraining the shipped weights, torchrun, ...).
 test: setup
-	$(TEST_ENV) $(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q --ignore=tests/e2e tests notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest --nbval -n $(JOBS) --dist loadfile -q -m "not slow" --ignore=tests/e2e tests notebooks
 	$(BIN)/ruff check swin_tutor benchmarks tests notebooks conftest.py
 	$(BIN)/ruff format --check swin_tutor benchmarks tests notebooks conftest.py
+
+# The slow tests only (a few minutes): make weights reaches the recorded accuracy, two torchrun processes, ...
+slow: setup
+	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q -m slow --ignore=tests/e2e tests
+
+# Everything CI runs (.ci/run): the suite, the slow tests, portable-path nbval, the browser test.
+check: test slow nbval-portable e2e
 
 unit: setup
 	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q --ignore=tests/e2e tests
