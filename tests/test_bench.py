@@ -80,3 +80,56 @@ def test_notebook_series_is_timed_in_fresh_kernels(tmp_path):
     assert result["total_with_shutdown_s"] >= result["total_s"] > 0
     assert result["wall_s"] > 0
     assert sorted(p.name for p in folder.iterdir()) == ["01_a.ipynb", "02_b.ipynb", "notes.ipynb"]  # untouched
+
+
+FLOOR = BENCH.with_name("floor.py")
+_floor_spec = importlib.util.spec_from_file_location("floor", FLOOR)
+floor = importlib.util.module_from_spec(_floor_spec)
+_floor_spec.loader.exec_module(floor)
+
+
+def _small_swin():
+    from swin_tutor import SwinTransformer
+
+    depths = (2, 2, 2, 2)
+    model = SwinTransformer(
+        img_size=32, patch_size=2, embed_dim=16, depths=depths, num_heads=(2, 4, 8, 16), window_size=4, num_classes=10
+    )
+    return model.eval(), sum(depths)
+
+
+def test_gemm_floor_records_every_product_of_the_model():
+    model, blocks = _small_swin()
+    calls = floor.record_gemms(model, torch.rand(2, 3, 32, 32))
+    names = [str(func) for func, _, _ in calls]
+    # per block qkv, proj, fc1, fc2; three patch mergings; the head -- and two attention products per block
+    assert names.count("aten.linear.default") == 4 * blocks + 3 + 1
+    assert names.count("aten.matmul.default") == 2 * blocks
+    first = calls[0][1][0]  # the first block's qkv input: (B * windows, tokens per window, C)
+    assert first[0] == (2 * 16, 16, 16)
+    assert floor.gemm_floor(calls, repeats=1) > 0
+
+
+def test_op_breakdown_shares_sum_to_one():
+    model, _ = _small_swin()
+    shares = floor.op_breakdown(model, torch.rand(1, 3, 32, 32))
+    assert set(shares) == {*floor.GROUPS, "other"}
+    assert abs(sum(shares.values()) - 1) < 1e-6 and shares["matrix products"] > 0
+
+
+def test_train_step_pair_steps_both_models():
+    ours = torch.nn.Linear(4, 3)
+
+    class HFLike(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(4, 3)
+
+        def forward(self, pixel_values):
+            return type("Out", (), {"logits": self.fc(pixel_values)})()
+
+    theirs = HFLike()
+    before = ours.weight.clone(), theirs.fc.weight.clone()
+    t_ours, t_theirs = floor.train_step_pair(ours, theirs, torch.rand(5, 4), torch.tensor([0, 1, 2, 0, 1]), repeats=2)
+    assert t_ours > 0 and t_theirs > 0
+    assert not torch.equal(before[0], ours.weight) and not torch.equal(before[1], theirs.fc.weight)

@@ -1,0 +1,180 @@
+"""Where a Swin forward spends its time: the GEMM floor, the rest by op type, and training steps.
+
+    python benchmarks/floor.py                  # Swin-T and SwinV2-T, batch 8: floor, breakdown, train step
+    python benchmarks/floor.py --batches 1 8 --repeats 5
+
+**GEMM floor.** Every matrix product a forward performs (each Linear, the two attention products,
+the patch-embedding convolution's product is counted as a convolution and left out) is recorded with
+its real shapes and strides by a dispatch mode, then replayed alone, back to back, on fresh tensors of
+the same layout: the time the model would take if everything between the products were free. A
+forward's time is reported as a multiple of that floor (1.0x would be perfect).
+
+**The rest, by op type.** torch.profiler's self CPU time per aten op, grouped: matrix products,
+norms, softmax, GELU, copies and gathers, element-wise, other.
+
+**Training step.** forward + backward + AdamW step at the same weights, swin_tutor and Hugging Face
+interleaved, medians; and the tiny digits model's training images per second under ``swin_tutor.train``.
+Nothing here is asserted: these are measurements, printed as ratios from one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+aten = torch.ops.aten
+# the dispatch mode sees composite ops before they decompose: linear and matmul, and the GEMMs themselves
+GEMMS = {aten.linear.default, aten.matmul.default, aten.mm.default, aten.addmm.default, aten.bmm.default}
+GEMMS.add(aten.baddbmm.default)
+GROUPS = {  # profiler op name fragments -> group (first match wins)
+    "matrix products": ("mm", "matmul", "linear", "bmm", "addmm", "baddbmm"),
+    "norms": ("layer_norm", "native_layer_norm", "normalize", "norm"),
+    "softmax": ("softmax",),
+    "GELU": ("gelu",),
+    "copies and gathers": ("copy_", "clone", "contiguous", "index", "gather", "cat", "roll", "pad", "constant_pad"),
+    "element-wise": ("add", "mul", "div", "sub", "exp", "clamp", "sigmoid", "where", "masked_fill"),
+}
+
+
+class _RecordGemms(TorchDispatchMode):
+    """Records (op, [(shape, stride, dtype) of each tensor argument], other args) of every GEMM."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func in GEMMS:
+            spec = [(tuple(a.shape), a.stride(), a.dtype) if isinstance(a, torch.Tensor) else a for a in args]
+            self.calls.append((func, spec, dict(kwargs or {})))
+        return func(*args, **(kwargs or {}))
+
+
+def record_gemms(model: torch.nn.Module, x: torch.Tensor) -> list[tuple]:
+    """Every matrix product of ``model(x)`` (inference mode), in order, with shapes and strides."""
+    recorder = _RecordGemms()
+    with torch.inference_mode(), recorder:
+        model(x)
+    return recorder.calls
+
+
+def _materialise(spec: list) -> list:
+    return [torch.randn(s[0]).as_strided(s[0], s[1]) if isinstance(s, tuple) and len(s) == 3 else s for s in spec]
+
+
+def gemm_floor(calls: list[tuple], repeats: int = 5) -> float:
+    """Median seconds to run the recorded products alone, back to back (inputs made once, beforehand)."""
+    replay = [(func, _materialise(spec), kwargs) for func, spec, kwargs in calls]
+    times = []
+    with torch.inference_mode():
+        for func, args, kwargs in replay:  # warm-up
+            func(*args, **kwargs)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for func, args, kwargs in replay:
+                func(*args, **kwargs)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def op_breakdown(model, x: torch.Tensor) -> dict[str, float]:
+    """Share of the forward's self CPU time per op group (sums to 1)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with torch.inference_mode():
+        model(x)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            model(x)
+    totals = dict.fromkeys([*GROUPS, "other"], 0.0)
+    for event in prof.key_averages():
+        name = event.key.removeprefix("aten::")
+        if not event.key.startswith("aten::"):
+            continue
+        group = next((g for g, keys in GROUPS.items() if any(k == name or name.startswith(k) for k in keys)), "other")
+        totals[group] += event.self_cpu_time_total
+    whole = sum(totals.values()) or 1.0
+    return {group: value / whole for group, value in totals.items()}
+
+
+def train_step_pair(ours, theirs, x: torch.Tensor, y: torch.Tensor, repeats: int = 5) -> tuple[float, float]:
+    """Median seconds of one training step (forward, cross-entropy, backward, AdamW) of each, interleaved."""
+    steps = []
+    for net, call in ((ours, lambda m, v: m(v)), (theirs, lambda m, v: m(pixel_values=v).logits)):
+        net.train()
+        optimizer = torch.optim.AdamW(net.parameters(), lr=1e-4)
+
+        def step(net=net, call=call, optimizer=optimizer) -> None:
+            loss = torch.nn.functional.cross_entropy(call(net, x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+        steps.append(step)
+    for step in steps:  # warm-up (AdamW state allocated)
+        step()
+    t_ours, t_theirs = [], []
+    for _ in range(repeats):
+        for step, out in zip(steps, (t_ours, t_theirs), strict=True):
+            start = time.perf_counter()
+            step()
+            out.append(time.perf_counter() - start)
+    return statistics.median(t_ours), statistics.median(t_theirs)
+
+
+def tiny_images_per_second(epochs: int = 1) -> float:
+    """Training throughput of the digits model of notebook 09 (``swin_tutor.train.fit``, no test set)."""
+    from swin_tutor.data import digits_datasets
+    from swin_tutor.train import TrainConfig, fit, tiny_swin
+
+    train_set, _ = digits_datasets()
+    history = fit(tiny_swin(1), train_set, None, TrainConfig(epochs=epochs, device="cpu"), progress=False)
+    return epochs * len(train_set) / history.seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    from bench import MODELS, _build
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[8])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for name in MODELS:
+        model, reference, img = _build(name)
+        hf = lambda v, ref=reference: ref(pixel_values=v).logits  # noqa: E731
+        for batch in args.batches:
+            x = torch.rand(batch, 3, img, img)
+            floor = gemm_floor(record_gemms(model, x), args.repeats)
+            hf_floor = gemm_floor(record_gemms(hf, x), args.repeats)
+            with torch.inference_mode():
+                t = [statistics.median(_times(f, x, args.repeats)) for f in (model, hf)]
+            print(
+                f"{name} batch {batch}: forward {t[0]:.3f} s = {t[0] / floor:.2f}x its GEMM floor ({floor:.3f} s); "
+                f"Hugging Face {t[1]:.3f} s = {t[1] / hf_floor:.2f}x its floor ({hf_floor:.3f} s)"
+            )
+            for impl, net in (("swin_tutor", model), ("HF", hf)):
+                shares = op_breakdown(net, x)
+                print(f"  {impl:10s} " + ", ".join(f"{g} {100 * s:.0f}%" for g, s in shares.items()))
+        x, y = torch.rand(8, 3, img, img), torch.randint(0, 1000, (8,))
+        ours_s, hf_s = train_step_pair(model, reference, x, y, args.repeats)
+        print(f"{name} training step, batch 8: {ours_s:.3f} s vs HF {hf_s:.3f} s = {ours_s / hf_s:.2f}x")
+    print(f"digits model (notebook 09): {tiny_images_per_second():.0f} training images/s")
+
+
+def _times(f, x: torch.Tensor, repeats: int) -> list[float]:
+    f(x)
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f(x)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+if __name__ == "__main__":
+    main()
