@@ -36,9 +36,11 @@ def show_digits(
     patch_size: int | None = None,
     grid_on: int = 0,
     size: float = 1.3,
+    slots: int | None = None,
 ):
     """Normalised digits (N, 1, H, W) in a grid, one title each; with ``patch_size`` the patch grid is drawn
-    (in red) on image ``grid_on``. Returns (figure, axes)."""
+    (in red) on image ``grid_on``. ``slots`` (>= N) fixes the number of panels, the spare ones left empty, so
+    the figure does not depend on N (a run's number of errors). Returns (figure, axes)."""
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 1:
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(f"images must be a (N, 1, H, W) tensor, got {shape}")
@@ -47,8 +49,10 @@ def show_digits(
     if not isinstance(ncols, int) or ncols < 1:
         raise ValueError(f"ncols must be a positive int, got {ncols!r}")
     n = len(images)
-    nrows = max(1, -(-n // ncols))
-    fig, axes = subplots(min(ncols, max(n, 1)), nrows, size=size)
+    if slots is not None and (not isinstance(slots, int) or slots < n):
+        raise ValueError(f"slots must be an int >= the {n} images, got {slots!r}")
+    panels = max(n, 1) if slots is None else max(slots, 1)
+    fig, axes = subplots(min(ncols, panels), -(-panels // ncols), size=size)
     h, w = images.shape[-2:]
     for i, ax in enumerate(axes):
         if i >= n:

@@ -34,6 +34,15 @@ def test_show_digits_undoes_the_normalisation_and_grids_one_image():
     assert len(axes[1].lines) == 10 and len(axes[0].lines) == 0
 
 
+def test_show_digits_slots_fix_the_layout():
+    fig, axes = show_digits(torch.zeros(3, 1, 8, 8), ["a", "b", "c"], ncols=4, slots=8)
+    assert len(fig.axes) == 8 and [ax.axison for ax in axes].count(True) == 3
+    fig, axes = show_digits(torch.zeros(0, 1, 8, 8), [], ncols=4, slots=8)
+    assert len(fig.axes) == 8 and not any(ax.axison for ax in axes)
+    with pytest.raises(ValueError, match="slots must be an int >= the 3 images, got 2"):
+        show_digits(torch.zeros(3, 1, 8, 8), ["a", "b", "c"], slots=2)
+
+
 def test_show_digits_rejects_bad_input():
     with pytest.raises(ValueError, match=r"images must be a \(N, 1, H, W\) tensor, got \(2, 3, 8, 8\)"):
         show_digits(torch.zeros(2, 3, 8, 8), ["a", "b"])
