@@ -32,11 +32,8 @@ def test_there_are_notebooks():
 def test_notebooks_are_numbered_in_order():
     numbers = [int(p.name[:2]) for p in NOTEBOOKS]
     assert all(re.match(r"^\d\d_[a-z0-9_]+\.ipynb$", p.name) for p in NOTEBOOKS), [p.name for p in NOTEBOOKS]
-    # Notebook 09 (training a tiny Swin, issue 15) is not written yet; 10 and 11 use its shipped
-    # weights. Remove it from PENDING when it lands: the series must then be 01..N without gaps.
-    pending = {9}
-    expected = [n for n in range(1, max(numbers) + 1) if n not in pending]
-    assert numbers == expected, f"notebooks are not numbered 01..N (pending: {sorted(pending)}): {numbers}"
+    expected = list(range(1, max(numbers) + 1))
+    assert numbers == expected, f"notebooks are not numbered 01..N without gaps: {numbers}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
