@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 from .data import denormalize
 from .plot_axes import draw_grid, finish_axes, subplots, to_numpy
@@ -85,6 +86,7 @@ def plot_history(history, axes: Sequence[Axes] | None = None, label: str | None 
     axes[1].set_ylim(0.0, 1.02)
     axes[1].set_ylabel("accuracy")
     for ax in axes[:2]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
@@ -100,6 +102,7 @@ def plot_test_accuracy(curves: Mapping[str, Sequence[float]], ax: Axes | None = 
         ax.plot(range(1, len(values) + 1), list(values), marker="o", ms=3, label=name)
     ax.axhline(0.1, color="grey", ls="--", lw=0.8, label="chance (10 classes)")
     ax.set_ylim(0.0, 1.02)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy")
     ax.grid(alpha=0.3)
