@@ -30,7 +30,7 @@ from .checkpoint_keys import (
     is_rebuilt_buffer,
     to_official_state_dict,
 )
-from .position_bias import resize_relative_position_bias_table
+from .position_bias import embed_relative_position_bias_table, resize_relative_position_bias_table
 
 __all__ = [
     "CheckpointError",
@@ -103,9 +103,12 @@ def transfer_state_dict(
 
     Returns ``(state_dict, resized_keys)``. v1: each ``relative_position_bias_table`` whose size
     differs from the model's is resized per head by bicubic interpolation (the official loader's
-    rule). v2: nothing to resize; the model's ``relative_coords_table`` is rebuilt from its window
-    and ``pretrained_window_sizes`` (build the model with the checkpoint's window as
-    ``pretrained_window_sizes`` to keep the coordinates' scale).
+    rule), except where the checkpoint's table is that of the window the clamp rule gives the block
+    (official code and Hugging Face build small tables there): it is placed in the centre of the
+    model's table, which is all the block reads, so nothing changes. v2: nothing to resize; the
+    model's ``relative_coords_table`` is rebuilt from its window and ``pretrained_window_sizes``
+    (build the model with the checkpoint's window as ``pretrained_window_sizes`` to keep the
+    coordinates' scale).
     """
     target = model.state_dict()
     out = {k: v for k, v in state_dict.items() if not is_rebuilt_buffer(k)}
@@ -122,9 +125,22 @@ def transfer_state_dict(
                 f"{value.shape[-1]} heads in the checkpoint, {want[1]} in the model"
             )
         old, new = _table_window(value.shape[0], key), _table_window(want[0], key)
-        out[key] = resize_relative_position_bias_table(value, old, new)
+        if old < new and old == _clamped_window(model, key):  # the block reads only the centre: exact
+            out[key] = embed_relative_position_bias_table(value, old, new)
+        else:
+            out[key] = resize_relative_position_bias_table(value, old, new)
         resized.append(key)
     return out, resized
+
+
+def _clamped_window(model: nn.Module, key: str) -> int | None:
+    """The window the block owning ``key`` runs after the clamp rule (None if there is no such block)."""
+    try:
+        block = model.get_submodule(key.rsplit(".attn.", 1)[0])
+    except AttributeError:
+        return None
+    window = getattr(block, "window_size", None)
+    return window[0] if isinstance(window, tuple) else window
 
 
 def _table_window(rows: int, key: str) -> int:

@@ -209,3 +209,31 @@ def test_v2_transferred_model_runs(v2_source, v2_target):
         logits = v2_target(x)
     assert logits.shape == (1, 1000) and torch.isfinite(logits).all()
     assert logits.std() > 0.01
+
+
+def test_small_tables_of_a_clamped_stage_load_exactly():
+    """Official code and Hugging Face build a clamped stage's table for the clamped window (2x2 here: 3x3
+    rows); swin_tutor keeps the requested window's table (7x7 rows) and the block reads its centre. Loading
+    the small table must place it in the centre (exact), not resize it bicubically (which moves every value)."""
+    from swin_tutor.checkpoint import load_checkpoint
+    from swin_tutor.train import tiny_swin
+
+    torch.manual_seed(0)
+    source = tiny_swin(1).eval()
+    with torch.no_grad():
+        for name, p in source.named_parameters():
+            if name.endswith("relative_position_bias_table"):
+                p.normal_()  # large, distinct values: a resize would visibly change them
+    assert source.layers[3].blocks[0].window_size == 2  # 2x2 map, requested window 4
+    state = source.state_dict()
+    small = {}
+    for key, value in state.items():
+        if key.startswith("layers.3.") and key.endswith("relative_position_bias_table"):
+            small[key] = value.view(7, 7, -1)[2:5, 2:5].reshape(9, -1)  # what the official code would hold
+    state.update(small)
+    target = tiny_swin(1).eval()
+    report = load_checkpoint(target, state)
+    assert sorted(report.resized) == sorted(small)
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(target(x), source(x))
