@@ -18,6 +18,7 @@ NOTEBOOK_ENV_DEFAULTS = {"OMP_NUM_THREADS": _THREADS, "MKL_NUM_THREADS": _THREAD
 NOTEBOOK_ENV = {
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",  # inline PNGs, as in JupyterLab
     "TQDM_DISABLE": "1",  # no progress bars
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # nor transformers' save/load bars
     "PYTHONHASHSEED": "0",
     "PYTHONWARNINGS": "ignore::DeprecationWarning",
     "HF_HUB_OFFLINE": "1",  # never reach for a model hub

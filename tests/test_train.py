@@ -111,3 +111,15 @@ def test_make_weights_reaches_the_recorded_accuracy(version, tmp_path):
 
     accuracy = retrain(record, tmp_path / "w.safetensors")
     assert accuracy >= record["test_accuracy"] - 0.01
+
+
+@pytest.mark.parametrize("disabled", [True, False])
+def test_progress_bar_follows_tqdm_disable(disabled, monkeypatch, capsys):
+    """progress=True draws a bar unless TQDM_DISABLE is set (tests and stored notebook outputs set it)."""
+    if disabled:
+        monkeypatch.setenv("TQDM_DISABLE", "1")
+    else:
+        monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    train, _ = digits_datasets()
+    fit(_small(), Subset(train, range(32)), None, TrainConfig(epochs=1, batch_size=16), progress=True)
+    assert ("training" in capsys.readouterr().err) is not disabled

@@ -14,6 +14,7 @@ per step. Command line: ``python -m swin_tutor.train --help`` (:mod:`swin_tutor.
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from collections.abc import Callable
@@ -171,7 +172,8 @@ def fit(
     from tqdm.auto import tqdm  # disabled by TQDM_DISABLE=1 (tests, make notebooks)
 
     history, start = History(), time.perf_counter()
-    bar = tqdm(total=steps, disable=not progress or rank != 0, desc="training", unit="step")
+    quiet = not progress or rank != 0 or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true")
+    bar = tqdm(total=steps, disable=quiet, desc="training", unit="step")  # an explicit disable= beats the env
     for epoch in range(config.epochs):
         if sampler is not None:
             sampler.set_epoch(epoch)
