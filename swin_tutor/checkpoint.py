@@ -103,9 +103,8 @@ def transfer_state_dict(
 
     Returns ``(state_dict, resized_keys)``. v1: each ``relative_position_bias_table`` whose size
     differs from the model's is resized per head by bicubic interpolation (the official loader's
-    rule), except where the checkpoint's table is that of the window the clamp rule gives the block
-    (official code and Hugging Face build small tables there): it is placed in the centre of the
-    model's table, which is all the block reads, so nothing changes. v2: nothing to resize; the
+    rule), except a clamped block's small table (official code, Hugging Face): it goes in the centre
+    of the model's table, all that the block reads. v2: nothing to resize; the
     model's ``relative_coords_table`` is rebuilt from its window and ``pretrained_window_sizes``
     (build the model with the checkpoint's window as ``pretrained_window_sizes`` to keep the
     coordinates' scale).
@@ -134,13 +133,8 @@ def transfer_state_dict(
 
 
 def _clamped_window(model: nn.Module, key: str) -> int | None:
-    """The window the block owning ``key`` runs after the clamp rule (None if there is no such block)."""
-    try:
-        block = model.get_submodule(key.rsplit(".attn.", 1)[0])
-    except AttributeError:
-        return None
-    window = getattr(block, "window_size", None)
-    return window[0] if isinstance(window, tuple) else window
+    """The window the block owning ``key`` runs after the clamp rule (None if no block owns it)."""
+    return getattr(dict(model.named_modules()).get(key.rsplit(".attn.", 1)[0]), "window_size", None)
 
 
 def _table_window(rows: int, key: str) -> int:
