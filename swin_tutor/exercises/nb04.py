@@ -123,7 +123,8 @@ register(
 register(
     choice(
         "04.3",
-        "Swin V2: logits cos(q, k) * tau (tau <= 100) plus a bias in (0, 16). Is adding -100 enough?",
+        "Swin V2: logits cos(q, k) / tau (tau >= 0.01, i.e. times a scale s = 1/tau <= 100) plus a bias in (0, 16). "
+        "Is adding -100 enough?",
         choices={
             "a": (
                 "Yes: e^-100 is negligible, whatever the logits.",
@@ -152,10 +153,11 @@ register(
             "And the smallest logit of an allowed key (cos = -1, bias near 0)? Compare the two.",
         ],
         solution=(
-            "At tau = 100 a masked key with cos = 1 and bias near 16 gets 100 + 16 - 100 = 16; an allowed key "
-            "with cos = -1 and bias near 0 gets -100. The masked key then dominates: (b). Trained models rarely reach "
-            "this, but a safe constant must beat the logit range: swin_tutor's forward adds -1e4 (also an exact zero "
-            "after softmax in float32); the official buffer keeps -100."
+            "At tau = 0.01 (scale s = 1/tau = 100) a masked key with cos = 1 and bias near 16 gets "
+            "100 + 16 - 100 = 16; an allowed key with cos = -1 and bias near 0 gets -100. The masked key then "
+            "dominates: (b). Trained models rarely reach this, but a safe constant must beat the logit range: "
+            "swin_tutor's forward adds -1e4 (also an exact zero after softmax in float32); the official buffer "
+            "keeps -100."
         ),
         section=INF,
     )
