@@ -11,12 +11,12 @@ TRAINING = "Training live"
 register(
     value(
         "09.1",
-        "tiny_swin(1): how many parameters do the relative position bias tables of stage 3 (model.layers[3]) hold?",
+        "tiny_swin(1): how many parameters do the relative position bias tables of stage 4 (model.layers[3]) hold?",
         answer=1_568,
         why="2 blocks x (2*4 - 1)^2 = 49 rows x 16 heads = 1,568: the tables keep the requested window 4, "
         "and the clamped 2x2 window reads their centre.",
         mistakes=[
-            Mistake(784, "one block", "stage 3 has two blocks, each with its own table: 2 x 784.", SIZES),
+            Mistake(784, "one block", "stage 4 has two blocks, each with its own table: 2 x 784.", SIZES),
             Mistake(
                 288,
                 "a table for the clamped window",
@@ -25,11 +25,11 @@ register(
                 "clamped table: 9 rows, 288 parameters; that is a different count, not this model's.)",
                 SIZES,
             ),
-            Mistake(98, "one head column", "a table has one column per head, and stage 3 has 16 heads.", SIZES),
+            Mistake(98, "one head column", "a table has one column per head, and stage 4 has 16 heads.", SIZES),
         ],
         hints=[
             "A v1 block's table has (2M - 1)^2 rows and one column per head. Which M, and how many heads?",
-            "The requested window is 4; stage 3 has 16 heads and 2 blocks. Check with "
+            "The requested window is 4; stage 4 has 16 heads and 2 blocks. Check with "
             "sum(p.numel() for n, p in model.layers[3].named_parameters() if 'relative_position' in n).",
         ],
         solution=(
@@ -44,7 +44,8 @@ register(
 register(
     value(
         "09.2",
-        "How many windows does stage 0 of the digits model have at 32 px, and at 64 px (tiny_swin(1, img_size=64))? "
+        "How many windows does stage 1 (model.layers[0]) of the digits model have at 32 px, and at 64 px "
+        "(tiny_swin(1, img_size=64))? "
         "Answer a pair (windows at 32, windows at 64).",
         answer=(16, 64),
         why="patch 2: 32 px -> 16x16 tokens = 4x4 windows of 4x4 = 16; 64 px -> 32x32 tokens = 8x8 windows = 64. "
@@ -71,10 +72,11 @@ register(
         "tiny_swin(1, img_size=64): which stages (indices i of model.layers) attend globally, one window "
         "covering the whole map? Answer a list, e.g. [0, 1].",
         answer=[3],
-        why="at 64 px the maps are 32, 16, 8 and 4 tokens a side: only stage 3's 4x4 map fits in one 4x4 window.",
+        why="at 64 px the maps are 32, 16, 8 and 4 tokens a side: only layers[3]'s 4x4 map (stage 4) fits in one "
+        "4x4 window.",
         mistakes=[
             Mistake(
-                [2, 3], "the answer at 32 px", "at 32 px stages 2 and 3 are global; at 64 px every map doubles.", SIZES
+                [2, 3], "the answer at 32 px", "at 32 px layers[2] and [3] are global; at 64 px maps double.", SIZES
             ),
             Mistake(
                 [],
@@ -82,10 +84,10 @@ register(
                 "a map exactly the window's size is one window: every token sees every other, which is global.",
                 SIZES,
             ),
-            Mistake([4], "counted from 1", "the stages are model.layers[0] .. model.layers[3]: the last is 3.", SIZES),
+            Mistake([4], "counted from 1", "that is the paper's stage number; give the index i of layers.", SIZES),
         ],
         hints=[
-            "Stage i's map is (64 / 2) / 2^i tokens a side. Which of them are <= the window 4?",
+            "layers[i]'s map is (64 / 2) / 2^i tokens a side. Which of them are <= the window 4?",
             "32, 16, 8, 4: only the last.",
         ],
         solution=(

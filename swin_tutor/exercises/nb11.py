@@ -11,7 +11,7 @@ CAM = "3. Where the prediction comes from: Grad-CAM, and why the target layer ma
 register(
     value(
         "11.1",
-        "Stage 0 (16x16 tokens, window 4, shift 2): masked keys of the corner query (0, 0) in SW-MSA",
+        "Stage 1 (layers[0]: 16x16 tokens, window 4, shift 2): masked keys of the corner query (0, 0) in SW-MSA",
         answer=12,
         why="its shifted window holds rows and columns {14, 15, 0, 1}; only the 2x2 corner region were neighbours.",
         mistakes=[Mistake(0, "no mask", "that is W-MSA, or a query inside a window of both partitions.", ATTN)],
@@ -28,10 +28,10 @@ register(
         "32x32 digits, patch 2, three patch mergings: tokens per side of the last stage's map",
         answer=2,
         why="32 / 2 = 16 tokens a side, merged three times: 16 -> 8 -> 4 -> 2.",
-        mistakes=[Mistake(4, "one merge too few", "4x4 is stage 2's map.", CAM)],
-        hints=["The patch embedding divides by 2; each merging halves again. How many mergings before stage 3?"],
+        mistakes=[Mistake(4, "one merge too few", "4x4 is stage 3's map.", CAM)],
+        hints=["The patch embedding divides by 2; each merging halves again. How many mergings before layers[3]?"],
         solution="16 tokens a side after the patch embedding, then 8, 4 and 2: Grad-CAM on the last block gives a 2x2 "
-        "map, which is why section 3 also shows stage 1.",
+        "map, which is why section 3 also shows stage 2.",
         section=CAM,
     )
 )
