@@ -23,7 +23,7 @@ export TRANSFORMERS_OFFLINE := 1
 # Jupyter refuses to run as root unless told (containers, Binder-like sandboxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test slow check unit nbval nbval-portable lint format notebooks e2e bench weights lock clean
+.PHONY: setup lab test slow check unit nbval nbval-portable lint format notebooks e2e site site-e2e bench weights lock clean
 
 setup: $(STAMP)
 
@@ -47,8 +47,8 @@ test: setup
 slow: setup
 	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q -m slow --ignore=tests/e2e tests
 
-# Everything CI runs (.ci/run): the suite, the slow tests, portable-path nbval, the browser test.
-check: test slow nbval-portable e2e
+# Everything CI runs (.ci/run): the suite, the slow tests, portable-path nbval, the browser tests, the site.
+check: test slow nbval-portable e2e site site-e2e
 
 unit: setup
 	$(TEST_ENV) $(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q --ignore=tests/e2e tests
@@ -75,6 +75,25 @@ format: setup
 e2e: setup
 	bash tools/ensure_chromium.sh
 	$(BIN)/python -m pytest -p no:xdist -m e2e -q tests/e2e
+
+# The offline site of the series (Jupyter Book 1) from the stored outputs, into build/site/; warnings are
+# errors. Its tools (requirements-docs.lock) go into .venv/docs, put first on PYTHONPATH, not into the
+# venv itself: Jupyter Book 1 needs markdown-it-py 3 where requirements.lock pins 4.
+DOCS_STAMP := $(VENV)/.docs-installed
+DOCS_ENV := PYTHONPATH=$(VENV)/docs
+
+$(DOCS_STAMP): requirements-docs.lock $(STAMP)
+	rm -rf $(VENV)/docs
+	$(BIN)/python -m pip install --quiet --no-deps --target $(VENV)/docs -r requirements-docs.lock
+	@touch $(DOCS_STAMP)
+
+site: setup $(DOCS_STAMP)
+	$(DOCS_ENV) $(BIN)/python tools/build_site.py
+
+# The built site in headless Chromium, offline (tests/e2e/test_site.py); screenshots in build/site-e2e/.
+site-e2e: site
+	bash tools/ensure_chromium.sh
+	$(BIN)/python -m pytest -p no:xdist -m site -q tests/e2e/test_site.py
 
 # Re-execute every notebook in place, top to bottom, in the test environment, and strip volatile metadata.
 notebooks: setup

@@ -1,0 +1,92 @@
+"""Build the offline site (make site): every notebook from its stored outputs, into build/site/.
+
+The book is assembled in build/site-src/ from site/ (Jupyter Book 1 config, toc, pages), README.md
+(the landing page), notebooks/NN_*.ipynb and images/CREDITS.md, in the repository's own layout so
+that the README's and the notebooks' relative links resolve. MathJax 2.7 (from the
+jupyter-server-mathjax wheel in the docs lock) is copied into the site's _static/mathjax, so no page
+needs a CDN.
+Nothing is executed; every Sphinx warning is an error. Run with the docs packages on PYTHONPATH
+(make site does that).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "site"
+SRC = ROOT / "build" / "site-src"
+OUT = ROOT / "build" / "site"
+DOCTREES = ROOT / "build" / "site-doctrees"
+
+
+def check_sources() -> None:
+    """Fail early, and by name, when a notebook is missing from the toc or a module from the API page."""
+    toc = (SITE / "_toc.yml").read_text()
+    listed = re.findall(r"file:\s*notebooks/(\S+)", toc)
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if listed != notebooks:
+        sys.exit(f"site/_toc.yml lists the notebooks {listed}, expected every notebook in order: {notebooks}")
+    api = (SITE / "api.md").read_text()
+    documented = set(re.findall(r"automodule:: (swin_tutor[\w.]*)", api))
+    modules = {f"swin_tutor.{p.stem}" for p in (ROOT / "swin_tutor").glob("*.py") if p.stem != "__init__"}
+    modules |= {"swin_tutor.train", "swin_tutor.exercises"}
+    if modules - documented:
+        sys.exit(f"site/api.md does not document {sorted(modules - documented)}")
+
+
+def assemble() -> None:
+    shutil.rmtree(SRC, ignore_errors=True)
+    shutil.copytree(SITE, SRC)
+    shutil.copy2(ROOT / "README.md", SRC / "README.md")
+    (SRC / "notebooks").mkdir()
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        shutil.copy2(nb, SRC / "notebooks" / nb.name)
+    (SRC / "images").mkdir()
+    shutil.copy2(ROOT / "images" / "CREDITS.md", SRC / "images" / "CREDITS.md")
+
+
+def copy_mathjax() -> None:
+    """MathJax 2.7 into _static/mathjax of the built site (mathjax_path in site/_config.yml points there).
+
+    Copied after Sphinx ran, not through html_static_path: Jupyter Book adds every .js file under
+    _static to every page's scripts.
+    """
+    import jupyter_server_mathjax
+
+    static = Path(jupyter_server_mathjax.__file__).parent / "static"
+    shutil.copytree(static, OUT / "_static" / "mathjax")
+
+
+def build() -> None:
+    shutil.rmtree(OUT, ignore_errors=True)
+    shutil.rmtree(DOCTREES, ignore_errors=True)
+    # conf.py from _config.yml and _toc.yml, exactly as `jupyter-book build` would configure Sphinx.
+    jb = "import sys; from jupyter_book.cli.main import main; sys.exit(main())"
+    subprocess.run([sys.executable, "-c", jb, "config", "sphinx", str(SRC)], check=True)
+    cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
+    env = dict(os.environ)  # local_extensions (site/_ext) are importable, as jupyter-book build does
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC / "_ext"), env.get("PYTHONPATH")]))
+    subprocess.run([*cmd, "-d", str(DOCTREES), str(SRC), str(OUT)], check=True, env=env)
+    copy_mathjax()
+    (OUT / ".nojekyll").touch()  # GitHub Pages: serve _static/ and _sources/ as they are
+
+
+def main() -> None:
+    start = time.monotonic()
+    check_sources()
+    assemble()
+    build()
+    pages = len(list(OUT.rglob("*.html")))
+    size = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file()) / 2**20
+    print(f"site: {pages} pages, {size:.1f} MiB in {OUT.relative_to(ROOT)} ({time.monotonic() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
