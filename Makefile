@@ -90,8 +90,10 @@ $(DOCS_STAMP): requirements-docs.lock $(STAMP)
 site: setup $(DOCS_STAMP)
 	$(DOCS_ENV) $(BIN)/python tools/build_site.py
 
-# The built site in headless Chromium, offline (tests/e2e/test_site.py); screenshots in build/site-e2e/.
-site-e2e: site
+# The site last built by make site (built first when missing) in headless Chromium, offline
+# (tests/e2e/test_site.py); screenshots in build/site-e2e/. make check and .ci/run build it just before.
+site-e2e: setup
+	@test -f build/site/index.html || $(MAKE) site
 	bash tools/ensure_chromium.sh
 	$(BIN)/python -m pytest -p no:xdist -m site -q tests/e2e/test_site.py
 
