@@ -22,6 +22,7 @@ SITE = ROOT / "site"
 SRC = ROOT / "build" / "site-src"
 OUT = ROOT / "build" / "site"
 DOCTREES = ROOT / "build" / "site-doctrees"
+OPTIONAL_PAGES = [ROOT / "INSTRUCTORS.md"]
 
 
 def check_sources() -> None:
@@ -48,6 +49,13 @@ def assemble() -> None:
         shutil.copy2(nb, SRC / "notebooks" / nb.name)
     (SRC / "images").mkdir()
     shutil.copy2(ROOT / "images" / "CREDITS.md", SRC / "images" / "CREDITS.md")
+    # Top-level pages the README may link to once they exist: staged and appended to the toc's
+    # last part (Reference), so that the README's links to them resolve.
+    for page in OPTIONAL_PAGES:
+        if page.exists():
+            shutil.copy2(page, SRC / page.name)
+            with (SRC / "_toc.yml").open("a") as toc:
+                toc.write(f"      - file: {page.stem}\n")
 
 
 def copy_mathjax() -> None:
