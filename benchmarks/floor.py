@@ -29,8 +29,14 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 aten = torch.ops.aten
 # the dispatch mode sees composite ops before they decompose: linear and matmul, and the GEMMs themselves
-GEMMS = {aten.linear.default, aten.matmul.default, aten.mm.default, aten.addmm.default, aten.bmm.default}
-GEMMS.add(aten.baddbmm.default)
+GEMMS = {
+    aten.linear.default,
+    aten.matmul.default,
+    aten.mm.default,
+    aten.addmm.default,
+    aten.bmm.default,
+    aten.baddbmm.default,
+}
 GROUPS = {  # profiler op name fragments -> group (first match wins)
     "matrix products": ("mm", "matmul", "linear", "bmm", "addmm", "baddbmm"),
     "norms": ("layer_norm", "native_layer_norm", "normalize", "norm"),

@@ -11,26 +11,16 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
+from .plot_training import plot_test_accuracy
 from .plotting import draw_grid, subplots
 
 __all__ = ["plot_curves", "show_dots", "show_reach_row", "show_head_maps", "show_bias_images", "overlay", "pca_rgb"]
 
 
 def plot_curves(runs: dict, key: str = "test_acc_curve", ax: Axes | None = None, title: str | None = None) -> Axes:
-    """One line per run of an experiment's JSON ``runs`` (per-epoch ``key``), chance level dashed."""
-    ax = ax or plt.gca()
-    for name, run in runs.items():
-        values = run[key]
-        ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=name)
-    if "acc" in key:
-        ax.axhline(0.5, color="grey", ls="--", lw=0.8)
-        ax.set_ylim(0.0, 1.05)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(key.replace("_curve", "").replace("_", " "))
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=10)
-    return ax
+    """One accuracy line per run of an experiment's JSON ``runs`` (per-epoch ``key``), chance 0.5 dashed."""
+    curves = {name: run[key] for name, run in runs.items()}
+    return plot_test_accuracy(curves, ax, title, chance=0.5, ylabel=key.replace("_curve", "").replace("_", " "))
 
 
 def show_dots(image: torch.Tensor, window: int, ax: Axes | None = None, title: str | None = None) -> Axes:
