@@ -85,6 +85,8 @@ def build() -> None:
         sys.exit(f"sphinx-build failed (status {status}): see the messages above")
     copy_mathjax()
     (OUT / ".nojekyll").touch()  # GitHub Pages: serve _static/ and _sources/ as they are
+    # Browsers may ask for /favicon.ico before they read the page's icon link: serve the same icon there too
+    shutil.copyfile(SITE / "_static" / "favicon.png", OUT / "favicon.ico")
 
 
 def main() -> None:
