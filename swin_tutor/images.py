@@ -1,6 +1,6 @@
-"""Images in and out: read a photo as an RGB tensor, and draw the synthetic test card.
+"""Images in and out: read a photo as an RGB tensor, prepare it as a pretrained Swin expects, draw the test card.
 
-Layout: images are float tensors (1, 3, H, W) in [0, 1], RGB.
+Layout: images are float tensors (1, 3, H, W) in [0, 1], RGB (after ``imagenet_normalize``: about -2..2.6).
 """
 
 from __future__ import annotations
@@ -11,8 +11,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-__all__ = ["read_image", "make_test_card", "tensor_to_numpy_image"]
+__all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "read_image",
+    "resize_center_crop",
+    "imagenet_normalize",
+    "imagenet_denormalize",
+    "make_test_card",
+    "tensor_to_numpy_image",
+]
+
+# Per-channel (R, G, B) mean and standard deviation of the ImageNet training images in [0, 1]: the
+# constants the official Swin code, timm and Hugging Face normalise every input with.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def _check_size(size: int | tuple[int, int]) -> tuple[int, int]:
@@ -31,8 +46,10 @@ def read_image(path: str | os.PathLike, size: int | tuple[int, int] | None = (22
     """Read an image file as a float tensor (1, 3, H, W) in [0, 1], RGB.
 
     ``size`` is (height, width) (note: cv2.resize itself takes (width, height)); ``None`` keeps the
-    file's size. Grayscale becomes three equal channels, an alpha channel is dropped, 16-bit images
-    are scaled by 65535. A missing or unreadable file raises instead of returning None as cv2 does.
+    file's size. The resize is one ``cv2.resize`` to exactly that size (area averaging): a photo of
+    another aspect ratio is squashed, not cropped (:func:`resize_center_crop` keeps the aspect ratio).
+    Grayscale becomes three equal channels, an alpha channel is dropped, 16-bit images are scaled by 65535.
+    A missing or unreadable file raises instead of returning None as cv2 does.
     """
     target = None if size is None else _check_size(size)
     path = Path(path)
@@ -61,6 +78,54 @@ def read_image(path: str | os.PathLike, size: int | tuple[int, int] | None = (22
         array = cv2.resize(array, (target[1], target[0]), interpolation=cv2.INTER_AREA)
     tensor = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)
     return tensor.clamp_(0.0, 1.0).unsqueeze(0).contiguous()
+
+
+def _check_images(image: torch.Tensor, name: str = "image") -> None:
+    if not isinstance(image, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(image).__name__}")
+    if image.dim() not in (3, 4) or image.shape[-3] != 3:
+        raise ValueError(f"{name} must have shape (B, 3, H, W) or (3, H, W) (RGB), got {tuple(image.shape)}")
+    if not image.is_floating_point():
+        raise ValueError(f"{name} must be a float tensor (RGB in [0, 1]), got dtype {image.dtype}")
+
+
+def resize_center_crop(image: torch.Tensor, size: int = 224, crop_fraction: float = 224 / 256) -> torch.Tensor:
+    """The ImageNet evaluation resize: scale the short side to ``size / crop_fraction`` (bicubic, with
+    antialiasing), then cut the central ``size`` x ``size`` square. (B, 3, H, W) -> (B, 3, size, size).
+
+    With the default 224 / 256 the short side becomes 256 and the crop keeps its central 87.5%, as the
+    official Swin code does at test time; the aspect ratio is kept, the long side's ends are cut off.
+    """
+    _check_images(image)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"size must be a positive int, got {size!r}")
+    if not isinstance(crop_fraction, (int, float)) or isinstance(crop_fraction, bool) or not 0 < crop_fraction <= 1:
+        raise ValueError(f"crop_fraction must be in (0, 1], got {crop_fraction!r}")
+    batch = image if image.dim() == 4 else image[None]
+    h, w = batch.shape[-2:]
+    short = int(size / crop_fraction)  # 256 for 224 / (224 / 256)
+    new_h, new_w = (short, max(short, round(w * short / h))) if h <= w else (max(short, round(h * short / w)), short)
+    resized = F.interpolate(batch, size=(new_h, new_w), mode="bicubic", align_corners=False, antialias=True)
+    top, left = (new_h - size) // 2, (new_w - size) // 2
+    out = resized[..., top : top + size, left : left + size].clamp(0.0, 1.0)
+    return out if image.dim() == 4 else out[0]
+
+
+def imagenet_normalize(image: torch.Tensor) -> torch.Tensor:
+    """RGB in [0, 1] -> the input scale of ImageNet-pretrained models: ``(x - IMAGENET_MEAN) / IMAGENET_STD``
+    per channel. (B, 3, H, W) or (3, H, W), same shape out. A pretrained Swin needs it before its first layer."""
+    _check_images(image)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device)[:, None, None]
+    std = torch.tensor(IMAGENET_STD, dtype=image.dtype, device=image.device)[:, None, None]
+    return (image - mean) / std
+
+
+def imagenet_denormalize(image: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`imagenet_normalize` (for pictures): ``x * IMAGENET_STD + IMAGENET_MEAN``."""
+    _check_images(image)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device)[:, None, None]
+    std = torch.tensor(IMAGENET_STD, dtype=image.dtype, device=image.device)[:, None, None]
+    return image * std + mean
 
 
 def make_test_card(grid: int | tuple[int, int] = 8, patch_size: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
