@@ -7,7 +7,7 @@ from .attention import WindowAttention, WindowAttentionV2
 from .blocks import SwinTransformerBlock, SwinTransformerBlockV2, window_geometry
 from .checkpoint import CheckpointError, LoadReport, convert_hf_state_dict, load_checkpoint, transfer_state_dict
 from .flops import count_macs, count_parameters, global_msa_macs, window_msa_macs
-from .images import make_test_card, read_image
+from .images import imagenet_normalize, make_test_card, read_image, resize_center_crop
 from .masks import (
     easy_shifted_window_mask,
     easy_window_masks,
@@ -61,6 +61,7 @@ __all__ = [
     "easy_window_masks",
     "fmt",
     "global_msa_macs",
+    "imagenet_normalize",
     "init_weights",
     "load_checkpoint",
     "LoadReport",
@@ -79,6 +80,7 @@ __all__ = [
     "relative_position_index",
     "report_match",
     "resize_relative_position_bias_table",
+    "resize_center_crop",
     "reverse_cyclic_shift",
     "same_blocked_pairs",
     "setup_notebook",
