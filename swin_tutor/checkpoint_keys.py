@@ -23,6 +23,7 @@ __all__ = [
     "convert_hf_state_dict",
     "official_to_hf_state_dict",
     "convert_timm_state_dict",
+    "official_to_timm_state_dict",
     "to_official_state_dict",
 ]
 
@@ -174,6 +175,25 @@ def convert_timm_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str,
             key = f"layers.{int(match.group(1)) - 1}.downsample.{match.group(2)}"
         key = re.sub(r"^head\.fc\.", "head.", key)
         out[key] = value
+    return out
+
+
+def official_to_timm_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The inverse of :func:`convert_timm_state_dict`: official names -> the layout of timm >= 0.9
+    (what its hub files hold), written from timm's key naming (timm itself is not needed).
+
+    Merging moves from the end of stage i to the start of stage i+1 (``layers.0.downsample`` ->
+    ``layers.1.downsample``), ``head`` becomes ``head.fc``; the rebuilt buffers are left out, as timm
+    does not save them.
+    """
+    out = {}
+    for key, value in state_dict.items():
+        if is_rebuilt_buffer(key):
+            continue
+        match = re.match(r"^layers\.(\d+)\.downsample\.(.*)$", key)
+        if match:
+            key = f"layers.{int(match.group(1)) + 1}.downsample.{match.group(2)}"
+        out[re.sub(r"^head\.", "head.fc.", key)] = value
     return out
 
 
