@@ -151,7 +151,8 @@ def load_checkpoint(
     reset_head: bool = False,
     head_indices: Sequence[int] | None = None,
 ) -> LoadReport:
-    """Load official, timm or Hugging Face weights (file, folder or state dict) into a model.
+    """Load official, timm or Hugging Face weights (file, folder or state dict) into a model. Errors
+    list the missing and unexpected keys (first 10 of each) and the shape mismatches with both shapes.
 
     - ``strict``: every model key must be in the checkpoint and every checkpoint key in the model;
       with ``strict=False`` the overlap is loaded and the rest listed in the report. Shape
@@ -160,8 +161,6 @@ def load_checkpoint(
       or a headless model), keep the model's own (freshly initialised) classifier.
     - ``head_indices``: map the classifier by picking these rows of the checkpoint's head (e.g. the
       ImageNet-1k classes out of a 22k head).
-    Errors list the missing and unexpected keys (first 10 of each) and the shape mismatches with
-    both shapes.
     """
     if isinstance(checkpoint, (Mapping, nn.Module)):
         raw = unwrap_state_dict(checkpoint, "the given state dict")

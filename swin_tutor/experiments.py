@@ -38,7 +38,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 def receptive_field(
     model: TokenStack, n_blocks: int, query: tuple[int, int] | None = None, seed: int = 0
 ) -> torch.Tensor:
-    """(H, W): |d out[query] / d in| after the first ``n_blocks`` blocks, summed over channels.
+    """(H, W): ``|d out[query] / d in|`` after the first ``n_blocks`` blocks, summed over channels.
 
     The input is a random token map (B=1, H, W, C) (the answer depends on the wiring, not on the
     content); the output is a random projection of the query token (default: the centre token).

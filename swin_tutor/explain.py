@@ -172,7 +172,7 @@ def grad_cam(
 
 
 def effective_receptive_field(model: nn.Module, images: torch.Tensor, stage: str = "stage1") -> torch.Tensor:
-    """(H, W): mean over ``images`` of |d (centre token of ``stage``) / d pixel|, scaled to max 1.
+    """(H, W): mean over ``images`` of ``|d centre / d pixel|`` (centre token of ``stage``), scaled to max 1.
 
     ``stage`` names an output of ``model.forward_intermediates`` (``"stage0"`` .. ``"stage3"``).
     """
