@@ -5,7 +5,9 @@ goes to the local server (no CDN, no fonts or analytics from elsewhere) and none
 decoded (naturalWidth > 0), MathJax typeset the maths (no TeX error, no raw `\\(`, `\\[`, `$$` or
 `\\begin{` left in the visible text), every link into the site answers 200 and lands on an anchor
 that exists. Then: a notebook page has previous/next links and Binder/Colab launch links, a
-collapsed <details> answer starts closed and opens on click, and the full-text search finds a word.
+collapsed <details> answer starts closed and opens on click, the full-text search finds a word, and
+every static fallback of a live control (a `.swin-stepper`, swin_tutor.live.FrameStepper) changes its
+frame when its next button is clicked.
 Screenshots of every page land in build/site-e2e/.
 
 Runs only when asked for (`make site-e2e`, `pytest -m site`, or this file's path): `make test` ignores
@@ -264,5 +266,52 @@ def test_search_finds_a_word(server, browser):
         assert any("03_cyclic_shift.html" in href for href in found), found
         page.screenshot(path=str(SHOTS / "search.png"))
         assert not seen["errors"], seen["errors"]
+    finally:
+        context.close()
+
+
+STEPPERS_JS = """() => [...document.querySelectorAll('.swin-stepper')].map((s) => {
+  const img = s.querySelector('img.frame');
+  return {id: s.id, frame: s.dataset.frame, src: img && img.currentSrc, last: +s.querySelector('.pick').max,
+          ok: !!img && img.complete && img.naturalWidth > 0, caption: s.querySelector('.caption').textContent};
+})"""
+
+
+def test_every_static_fallback_steps_when_clicked(server, browser):
+    """Every FrameStepper on the site (swin_tutor.live: the static version of a live control) shows its
+    first frame, and its next button shows another frame (another image and caption), then prev goes back."""
+    with_steppers = {
+        p.relative_to(SITE).as_posix(): p.read_text().count('class="swin-stepper"')
+        for p in SITE.rglob("*.html")
+        if not p.relative_to(SITE).as_posix().startswith("_") and 'class="swin-stepper"' in p.read_text()
+    }
+    assert "notebooks/11_what_it_learned.html" in with_steppers, f"no static fallback on the site: {with_steppers}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        for path, count in sorted(with_steppers.items()):
+            page, seen = _open(context, server + path)
+            try:
+                steppers = page.evaluate(STEPPERS_JS)
+                assert len(steppers) == count, f"{path}: {count} steppers in the HTML, {len(steppers)} in the page"
+                for k, before in enumerate(steppers):
+                    assert before["frame"] == "0" and before["ok"], f"{path} {before['id']}: first frame not shown"
+                    assert before["last"] >= 1, f"{path} {before['id']}: a stepper with one frame"
+                    root = page.locator(".swin-stepper").nth(k)
+                    root.scroll_into_view_if_needed()
+                    root.locator("button.next").click()
+                    after = page.evaluate(STEPPERS_JS)[k]
+                    assert after["frame"] == "1", f"{path} {before['id']}: next did not move (frame {after['frame']})"
+                    assert after["src"] != before["src"] and after["caption"] != before["caption"], after["caption"]
+                    page.wait_for_function(
+                        "(i) => { const im = document.querySelectorAll('.swin-stepper img.frame')[i];"
+                        " return im.complete && im.naturalWidth > 0; }",
+                        arg=k,
+                    )
+                    page.screenshot(path=str(SHOTS / f"stepper_{before['id']}.png"))
+                    root.locator("button.prev").click()
+                    assert page.evaluate(STEPPERS_JS)[k]["src"] == before["src"], f"{path} {before['id']}: prev"
+                assert not seen["errors"], seen["errors"]
+            finally:
+                page.close()
     finally:
         context.close()
