@@ -139,7 +139,8 @@ register(
         solution=(
             "Maps 50 -> 25 -> 13 -> 7. Merging 25 x 25 pads one zero row (bottom) and column (right), so every merged "
             "token of the last row (13) and of the last column (13) mixes in zeros, the corner once: 13 + 13 - 1 = 25. "
-            "Stage 2 with window 7 then pads 13 to 14 as well (notebook 03)."
+            "Window attention pads too, to multiples of the window 7: 50 to 56, 25 to 28, 13 to 14 (notebook 03, "
+            "'When the window does not divide the map')."
         ),
         section=ODD,
     )
