@@ -8,7 +8,7 @@ from swin_tutor.flops import global_msa_macs
 
 COUNTS = "Parameters and multiply-adds against the papers"
 GLOBAL = "Window attention against global attention"
-LOADING = "Loading a downloaded checkpoint"
+LOADING = "Loading checkpoints: official, timm and Hugging Face files"
 SWIN_T_MACS = 4_490_000_000  # the paper's 4.49 G multiply-adds of Swin-T at 224 px (count_macs agrees to 1%)
 
 register(
