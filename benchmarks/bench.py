@@ -19,6 +19,7 @@ transformers, 1-2 s) is reported separately. Timings are not asserted anywhere: 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -78,8 +79,10 @@ def time_pair(ours, theirs, x: torch.Tensor, warmup: int = 2, repeats: int = 7) 
     return t_ours, t_theirs
 
 
-def _peak_memory_child(name: str, impl: str, batch: int) -> None:
-    """Run in a fresh process that builds only one implementation: print its peak resident memory (MiB)."""
+def _peak_memory_child(name: str, impl: str, batch: int, mode: str = "infer") -> None:
+    """Run in a fresh process that builds only one implementation: print its peak resident memory (MiB)
+    of one forward (``mode="infer"``, inference mode) or one training step (``"train"``: forward,
+    cross-entropy, backward, AdamW), after a warm-up call that allocates lazy buffers and AdamW's state."""
     import swin_tutor
     from swin_tutor.reference import hf_config_for
 
@@ -93,13 +96,27 @@ def _peak_memory_child(name: str, impl: str, batch: int) -> None:
         config = hf_config_for(model)
         del model
         net = cls(config).eval()
-        run_once = lambda x: net(pixel_values=x).logits  # noqa: E731
+        forward = lambda x: net(pixel_values=x).logits  # noqa: E731
     else:
         net = model
-        run_once = net
+        forward = net
     x = torch.rand(batch, 3, img, img)
-    with torch.inference_mode():
-        run_once(x)  # warm-up: lazily allocated buffers and caches
+    if mode == "train":
+        net.train()
+        y = torch.randint(0, 1000, (batch,))
+        optimizer = torch.optim.AdamW(net.parameters(), lr=1e-4)
+
+        def run_once(x: torch.Tensor) -> None:
+            loss = torch.nn.functional.cross_entropy(forward(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+        context = contextlib.nullcontext()
+    else:
+        run_once, context = forward, torch.inference_mode()
+    with context:
+        run_once(x)  # warm-up: lazily allocated buffers and caches (and AdamW's state)
         built = _status_mib("VmRSS")
         _reset_peak_rss()
         run_once(x)
@@ -128,11 +145,14 @@ def _reset_peak_rss() -> None:
         pass
 
 
-def peak_memory(name: str, impl: str, batch: int) -> dict:
+def peak_memory(name: str, impl: str, batch: int, mode: str = "infer") -> dict:
     """Peak resident memory (MiB) of a fresh process that builds one model and runs it, and the part
-    of it added by one forward pass after a warm-up (``forward_mib``)."""
+    of it added by one forward pass (or, ``mode="train"``, one training step) after a warm-up
+    (``forward_mib``)."""
+    if mode not in ("infer", "train"):
+        raise ValueError(f"mode must be 'infer' or 'train', got {mode!r}")
     out = subprocess.run(
-        [sys.executable, SCRIPT, "--_peak", name, impl, str(batch)],
+        [sys.executable, SCRIPT, "--_peak", name, impl, str(batch), mode],
         check=True,
         capture_output=True,
         text=True,
@@ -293,12 +313,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip the per-process peak-memory runs")
     parser.add_argument("--notebooks", action="store_true", help="also time the notebook series")
     parser.add_argument("--json", default="build/bench.json", help="where to write the JSON results")
-    parser.add_argument("--_peak", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--_peak", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--_notebook", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._peak:
-        name, impl, batch = args._peak
-        _peak_memory_child(name, impl, int(batch))
+        name, impl, batch, mode = args._peak
+        _peak_memory_child(name, impl, int(batch), mode)
         return
     if args._notebook:
         _time_notebook_child(args._notebook)

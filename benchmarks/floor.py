@@ -13,7 +13,8 @@ forward's time is reported as a multiple of that floor (1.0x would be perfect).
 norms, softmax, GELU, copies and gathers, element-wise, other.
 
 **Training step.** forward + backward + AdamW step at the same weights, swin_tutor and Hugging Face
-interleaved, medians; and the tiny digits model's training images per second under ``swin_tutor.train``.
+interleaved, medians; the peak memory of one step of each, in a fresh process; and the tiny digits
+model's training images per second under ``swin_tutor.train``.
 Nothing here is asserted: these are measurements, printed as ratios from one run.
 """
 
@@ -143,11 +144,12 @@ def tiny_images_per_second(epochs: int = 1) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bench import MODELS, _build
+    from bench import MODELS, _build, peak_memory
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[8])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-memory", dest="memory", action="store_false", help="skip training peak memory")
     args = parser.parse_args(argv)
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     for name in MODELS:
@@ -169,6 +171,14 @@ def main(argv: list[str] | None = None) -> None:
         x, y = torch.rand(8, 3, img, img), torch.randint(0, 1000, (8,))
         ours_s, hf_s = train_step_pair(model, reference, x, y, args.repeats)
         print(f"{name} training step, batch 8: {ours_s:.3f} s vs HF {hf_s:.3f} s = {ours_s / hf_s:.2f}x")
+        if args.memory:  # each in a fresh process: a peak of this one would include everything above
+            mem = {impl: peak_memory(name, impl, 8, mode="train") for impl in ("swin_tutor", "hf")}
+            ours_mib, hf_mib = mem["swin_tutor"]["peak_mib"], mem["hf"]["peak_mib"]
+            print(
+                f"{name} training step, batch 8, peak memory: {ours_mib:.0f} MiB vs HF {hf_mib:.0f} MiB = "
+                f"{ours_mib / hf_mib:.2f}x (the step itself: {mem['swin_tutor']['forward_mib']:.0f} vs "
+                f"{mem['hf']['forward_mib']:.0f} MiB)"
+            )
     print(f"digits model (notebook 09): {tiny_images_per_second():.0f} training images/s")
 
 

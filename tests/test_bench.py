@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
 import torch
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"  # a script, not part of the package
@@ -133,3 +134,17 @@ def test_train_step_pair_steps_both_models():
     t_ours, t_theirs = floor.train_step_pair(ours, theirs, torch.rand(5, 4), torch.tensor([0, 1, 2, 0, 1]), repeats=2)
     assert t_ours > 0 and t_theirs > 0
     assert not torch.equal(before[0], ours.weight) and not torch.equal(before[1], theirs.fc.weight)
+
+
+def test_peak_memory_names_a_bad_mode():
+    with pytest.raises(ValueError, match="mode must be 'infer' or 'train'"):
+        bench.peak_memory("Swin-T", "swin_tutor", 1, mode="training")
+
+
+@pytest.mark.slow
+def test_training_peak_memory_is_measured_in_a_fresh_process():
+    """One Swin-T training step at batch 1 in a child process: its peak covers the step (AdamW state
+    included, allocated by the warm-up step before the peak is reset)."""
+    mem = bench.peak_memory("Swin-T", "swin_tutor", 1, mode="train")
+    assert mem["peak_mib"] > 28e6 * 4 * 3 / 2**20  # weights + gradients + two AdamW moments at least
+    assert 0 < mem["forward_mib"] < mem["peak_mib"]
