@@ -90,6 +90,7 @@ def test_notebook_presents_as_a_rise_slideshow(lab_server, browser):
         second = _present(show, not_index=0)
         assert second["index"] == 1, second
         assert titles[1] in second["text"], f"the next slide is not {titles[1]!r}: {second['text'][:300]!r}"
+        show.wait_for_timeout(1500)  # the slide transition, for the screenshot
         show.screenshot(path=str(SCREENSHOTS / "slideshow_next.png"))
         assert not errors, errors
     finally:
