@@ -119,6 +119,40 @@ def test_colab_cell_does_nothing_where_the_package_is_installed(tmp_path, monkey
     assert Path.cwd() == tmp_path and list(tmp_path.iterdir()) == []
 
 
+def test_colab_cell_clones_installs_and_enters_notebooks_without_the_package(tmp_path, monkeypatch):
+    """Where swin_tutor is missing (Colab): git clone, pip install ./swin-tutor, cd swin-tutor/notebooks;
+    after a runtime restart (package installed, clone present) only the cd. Commands recorded, not run."""
+    import importlib.util
+    import subprocess
+
+    calls = []
+
+    def fake_run(cmd, check):
+        calls.append(cmd[:2] if cmd[0] == "git" else cmd[1:5])
+        if cmd[0] == "git":
+            (tmp_path / cmd[-1] / "notebooks").mkdir(parents=True)
+        return subprocess.CompletedProcess(cmd, 0)
+
+    real_find_spec = importlib.util.find_spec
+    installed = {"swin_tutor": False}
+
+    def find_spec(name, *args):
+        return None if name == "swin_tutor" and not installed["swin_tutor"] else real_find_spec(name, *args)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    source = slides.colab_source(URL)
+    exec(compile(source, "colab-cell", "exec"), {})
+    assert calls == [["git", "clone"], ["-m", "pip", "install", "--quiet"]] and URL in source
+    assert Path.cwd() == tmp_path / "swin-tutor" / "notebooks"
+    calls.clear()
+    installed["swin_tutor"] = True
+    monkeypatch.chdir(tmp_path)  # a restarted runtime starts in the folder above the clone again
+    exec(compile(source, "colab-cell", "exec"), {})
+    assert calls == [] and Path.cwd() == tmp_path / "swin-tutor" / "notebooks"
+
+
 def test_colab_cell_is_ruff_formatted(tmp_path):
     import subprocess
 
