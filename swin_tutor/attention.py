@@ -40,7 +40,7 @@ MASKED_LOGIT = -1.0e4
 
 # -- steps both versions share --------------------------------------------------------------------
 def split_heads(qkv: torch.Tensor, num_heads: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(B_, N, 3C) -> q, k, v, each (B_, heads, N, head_dim), made contiguous in one copy.
+    """``(B_, N, 3C)`` -> q, k, v, each ``(B_, heads, N, head_dim)``, made contiguous in one copy.
 
     Without the copy, q, k and v are strided views, and each matmul would make its own copy.
     """
@@ -49,7 +49,7 @@ def split_heads(qkv: torch.Tensor, num_heads: int) -> tuple[torch.Tensor, torch.
 
 
 def add_bias_and_mask(logits: torch.Tensor, bias: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """logits (B_, heads, N, N) + bias (heads, N, N) + mask (nW, N, N), window k taking mask k % nW.
+    """logits ``(B_, heads, N, N)`` + bias (heads, N, N) + mask (nW, N, N), window k taking mask k % nW.
 
     Bias and mask are summed first (nW, heads, N, N), so the logits take one addition, not two.
     Every negative mask entry (the official -100) becomes ``MASKED_LOGIT``: see its comment.
@@ -94,7 +94,7 @@ class _WindowAttentionCommon(nn.Module):
     """Shared by both attentions below; each defines ``attend`` (-> softmax weights, values) and ``forward``."""
 
     def attention_probs(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
-        """(B_, heads, N, N): the softmax weights (the picture the notebooks draw)."""
+        """``(B_, heads, N, N)``: the softmax weights (the picture the notebooks draw)."""
         return self.attend(x, mask, window_size)[0]
 
     def extra_repr(self) -> str:
@@ -144,7 +144,7 @@ class WindowAttention(_WindowAttentionCommon):
         return gather_relative_position_bias(self.relative_position_bias_table, index)
 
     def attend(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None):
-        """(B_, N, C) -> softmax weights (B_, heads, N, N) and values (B_, heads, N, head_dim)."""
+        """``(B_, N, C)`` -> softmax weights ``(B_, heads, N, N)`` and values ``(B_, heads, N, head_dim)``."""
         window = _window(self, window_size)
         _check_windows(self, x, mask, window)
         q, k, v = split_heads(self.qkv(x), self.num_heads)
@@ -221,7 +221,7 @@ class WindowAttentionV2(_WindowAttentionCommon):
         return self.logit_scale.exp().clamp(max=LOGIT_SCALE_MAX_VALUE)
 
     def attend(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None):
-        """(B_, N, C) -> softmax weights (B_, heads, N, N) and values (B_, heads, N, head_dim)."""
+        """``(B_, N, C)`` -> softmax weights ``(B_, heads, N, N)`` and values ``(B_, heads, N, head_dim)``."""
         window = _window(self, window_size)
         _check_windows(self, x, mask, window)
         bias = None if self.q_bias is None else torch.cat([self.q_bias, torch.zeros_like(self.q_bias), self.v_bias])
