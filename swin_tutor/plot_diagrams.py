@@ -19,7 +19,7 @@ def draw_norm_placement(
     ``placement`` puts the LayerNorm where a block's ``norm_placement`` does: ``"pre"`` (Swin v1,
     ``x + f(LN(x))``), ``"post"`` (original Transformer, ``LN(x + f(x))``) or ``"res_post"``
     (Swin V2, ``x + LN(f(x))``). Without ``title`` the formula is the title. Best in a panel of
-    about 3 x 3.8 inches.
+    about 3.5 x 4.2 inches.
     """
     from matplotlib.patches import Circle, FancyBboxPatch
 
@@ -33,7 +33,7 @@ def draw_norm_placement(
     side, after, formula = layouts[placement]
     ax = ax or plt.gca()
     arrow = dict(arrowstyle="-|>", color="0.2", lw=1.2, shrinkA=0, shrinkB=0)
-    bx, half_w, half_h, r = 1.3, 0.6, 0.27, 0.16  # branch column, box half sizes, radius of (+)
+    bx, half_w, half_h, r = 1.4, 0.7, 0.3, 0.16  # branch column, box half sizes, radius of (+)
 
     def box(x: float, y: float, label: str) -> None:
         color = "#fdd9a0" if label == "LayerNorm" else "#c6dbef"
@@ -41,11 +41,11 @@ def draw_norm_placement(
         style = "round,pad=0.02"
         patch = FancyBboxPatch(corner, 2 * half_w, 2 * half_h, boxstyle=style, fc=color, ec="0.3")
         ax.add_patch(patch)
-        ax.text(x, y, label, ha="center", va="center", fontsize=9, linespacing=0.9)
+        ax.text(x, y, label, ha="center", va="center", fontsize=11, linespacing=0.9)
 
     k = len(side)
     plus_y = k + 1
-    ax.text(0, -0.1, "$x$", ha="center", va="top", fontsize=11)
+    ax.text(0, -0.1, "$x$", ha="center", va="top", fontsize=13)
     ax.annotate("", xy=(0, plus_y - r), xytext=(0, 0), arrowprops=arrow)  # the skip path
     ax.plot([0, bx], [0.35, 0.35], color="0.2", lw=1.2)  # split into the branch
     ax.annotate("", xy=(bx, 1 - half_h), xytext=(bx, 0.35), arrowprops=arrow)
@@ -56,7 +56,7 @@ def draw_norm_placement(
     ax.plot([bx, bx], [k + half_h, plus_y], color="0.2", lw=1.2)
     ax.annotate("", xy=(r, plus_y), xytext=(bx, plus_y), arrowprops=arrow)
     ax.add_patch(Circle((0, plus_y), r, fc="white", ec="0.2", lw=1.2))
-    ax.text(0, plus_y, "+", ha="center", va="center", fontsize=12)
+    ax.text(0, plus_y, "+", ha="center", va="center", fontsize=13)
     y, start = plus_y, plus_y + r
     for label in after:
         ax.annotate("", xy=(0, y + 1 - half_h), xytext=(0, start), arrowprops=arrow)
@@ -65,10 +65,10 @@ def draw_norm_placement(
         start = y + half_h
     top = y + 0.85
     ax.annotate("", xy=(0, top), xytext=(0, start), arrowprops=arrow)
-    ax.text(0, top + 0.05, "output", ha="center", va="bottom", fontsize=10)
+    ax.text(0, top + 0.05, "output", ha="center", va="bottom", fontsize=12)
     ax.set_xlim(-0.75, bx + half_w + 0.2)
     ax.set_ylim(-0.5, 4.3)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title or formula, fontsize=10)
+    ax.set_title(title or formula, fontsize=12)
     return ax
