@@ -23,7 +23,7 @@ export TRANSFORMERS_OFFLINE := 1
 # Jupyter refuses to run as root unless told (containers, Binder-like sandboxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test slow check unit nbval nbval-portable lint format notebooks e2e site site-e2e bench weights lock clean
+.PHONY: setup lab test slow check unit nbval nbval-portable lint format notebooks slides e2e site site-e2e bench weights lock clean
 
 setup: $(STAMP)
 
@@ -96,6 +96,11 @@ site-e2e: setup
 	@test -f build/site/index.html || $(MAKE) site
 	bash tools/ensure_chromium.sh
 	$(BIN)/python -m pytest -p no:xdist -m site -q tests/e2e/test_site.py
+
+# RISE slide types for every cell and the Colab set-up cell after each title (tools/slides.py; idempotent).
+# A notebook it inserted the Colab cell into must be re-executed after (make notebooks): the counts shift.
+slides: setup
+	$(BIN)/python tools/slides.py notebooks/[0-9][0-9]_*.ipynb
 
 # Re-execute every notebook in place, top to bottom, in the test environment, and strip volatile metadata.
 notebooks: setup
