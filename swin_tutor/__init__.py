@@ -6,6 +6,7 @@ Import what a notebook needs from here; each name lives in the module named for 
 from .attention import WindowAttention, WindowAttentionV2
 from .blocks import SwinTransformerBlock, SwinTransformerBlockV2, window_geometry
 from .checkpoint import CheckpointError, LoadReport, convert_hf_state_dict, load_checkpoint, transfer_state_dict
+from .compiled import compile_model
 from .flops import count_macs, count_parameters, global_msa_macs, window_msa_macs
 from .images import imagenet_normalize, make_test_card, read_image, resize_center_crop
 from .masks import (
@@ -48,6 +49,7 @@ from .windows import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "compile_model",
     "CheckpointError",
     "clamp_window_and_shift",
     "conv_to_unfold_weight",

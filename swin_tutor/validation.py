@@ -130,7 +130,8 @@ def check_image_batch(x: torch.Tensor, in_chans: int = 3, like: torch.Tensor | N
                 f"the image has dtype {x.dtype} but the model's parameters are {like.dtype}; "
                 f"convert the image (x.to({like.dtype})) or the model (model.to({x.dtype}))"
             )
-    if not x.is_meta and not bool(torch.isfinite(x).all()):  # (meta tensors have no values)
+    # (meta tensors have no values; a compiled graph would break at the host-side check)
+    if not x.is_meta and not torch.compiler.is_compiling() and not bool(torch.isfinite(x).all()):
         bad = int((~torch.isfinite(x)).sum())
         raise ValueError(f"the image batch holds {bad} NaN or infinite values; the logits would be NaN")
 
