@@ -44,7 +44,7 @@ def finish_axes(ax: Axes, title: str | None = None, height: float | None = None,
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title)  # rcParams: 12 pt (setup_notebook)
     return ax
 
 
@@ -57,7 +57,7 @@ def subplots(ncols: int = 1, nrows: int = 1, size: float = 3.2, **kwargs):
 def titles_row(axes: Sequence[Axes], titles: Sequence[str]) -> None:
     """Set one title per Axes."""
     for ax, t in zip(axes, titles, strict=False):
-        ax.set_title(t, fontsize=10)
+        ax.set_title(t)
 
 
 def draw_grid(
@@ -86,7 +86,7 @@ def show_image(image, ax: Axes | None = None, title: str | None = None) -> Axes:
 
 
 def show_int_table(
-    table, ax: Axes | None = None, title: str | None = None, cmap: str = "tab20", fontsize: float = 8
+    table, ax: Axes | None = None, title: str | None = None, cmap: str = "tab20", fontsize: float = 10
 ) -> Axes:
     """A small integer matrix as coloured cells with the numbers written in them."""
     values = to_numpy(table)
