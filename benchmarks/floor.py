@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[8])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-memory", dest="memory", action="store_false", help="skip training peak memory")
+    parser.add_argument("--compile", action="store_true", help="also time swin_tutor.compile_model (opt-in)")
     args = parser.parse_args(argv)
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     for name in MODELS:
@@ -179,7 +180,35 @@ def main(argv: list[str] | None = None) -> None:
                 f"{ours_mib / hf_mib:.2f}x (the step itself: {mem['swin_tutor']['forward_mib']:.0f} vs "
                 f"{mem['hf']['forward_mib']:.0f} MiB)"
             )
+        if args.compile:
+            compiled_forward(name, model, hf, img, args.batches, args.repeats)
     print(f"digits model (notebook 09): {tiny_images_per_second():.0f} training images/s")
+
+
+def compiled_forward(name: str, model, hf, img: int, batches: list[int], repeats: int) -> None:
+    """The opt-in compiled model: compile time (first call per batch size) and forward time next to
+    the eager model's and Hugging Face's, interleaved in one loop (no_grad: see swin_tutor.compiled)."""
+    from swin_tutor import compile_model
+
+    compiled = compile_model(model)
+    for batch in batches:
+        x = torch.rand(batch, 3, img, img)
+        with torch.no_grad():
+            start = time.perf_counter()
+            same = torch.allclose(compiled(x), model(x), atol=1e-4)
+            compile_s = time.perf_counter() - start
+            times = {"compiled": [], "eager": [], "HF": []}
+            for _ in range(repeats):
+                for key, f in (("compiled", compiled), ("eager", model), ("HF", hf)):
+                    begin = time.perf_counter()
+                    f(x)
+                    times[key].append(time.perf_counter() - begin)
+        t = {key: statistics.median(v) for key, v in times.items()}
+        print(
+            f"{name} batch {batch} compiled: first call (compile) {compile_s:.0f} s, same logits {same}; "
+            f"forward {t['compiled']:.3f} s = {t['compiled'] / t['eager']:.2f}x eager, "
+            f"{t['compiled'] / t['HF']:.2f}x Hugging Face"
+        )
 
 
 def _times(f, x: torch.Tensor, repeats: int) -> list[float]:
