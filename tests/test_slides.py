@@ -16,9 +16,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 URL = "https://example.org/swin-tutor"
-# Notebooks the tool has not been applied to yet (other work on them is in progress): expected to fail
-# until `python tools/slides.py notebooks/0[1-8]_*.ipynb` and a re-execution; then empty this set.
-PENDING = {f"{n:02d}" for n in range(1, 9)}
 
 
 def _load_tool():
@@ -186,17 +183,10 @@ def test_lock_pins_jupyterlab_rise():
     assert re.search(r"^jupyterlab[-_]rise==\d", lock, re.M), "requirements.lock must pin jupyterlab-rise (RISE)"
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(reason="slides.py not applied yet")) if p.name[:2] in PENDING else p
-        for p in NOTEBOOKS
-    ],
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_notebook_is_a_slideshow(path: Path):
     """Every cell has a slide type, the rules' own, the title is the first slide, the Colab cell follows it.
-    (Notebooks the tool has not been applied to yet fail here: run tools/slides.py on them and re-execute.)"""
+    (A notebook fails here until `make slides` has been run on it, and it has been re-executed.)"""
     nb = nbformat.read(path, as_version=4)
     missing = [i for i, c in enumerate(nb.cells) if c.metadata.get("slideshow", {}).get("slide_type") is None]
     assert not missing, f"{path.name}: cells {missing} have no slide type: run tools/slides.py {path.name}"
