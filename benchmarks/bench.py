@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -201,7 +202,13 @@ def run(batches=(1, 8), repeats: int = 7, memory: bool = True) -> dict:
         row["swin_tutor_share"] = row["swin_tutor_gflops"] / ceiling
         row["hf_share"] = row["hf_gflops"] / ceiling
     return {
-        "machine": {"platform": platform.platform(), "threads": torch.get_num_threads(), "torch": torch.__version__},
+        "machine": {
+            "platform": platform.platform(),
+            "cpu": cpu_name(),
+            "threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "torch_build": torch_build(),
+        },
         "matmul_gflops": ceiling,
         "matmul_gflops_samples": ceilings,
         "rows": rows,
@@ -268,9 +275,39 @@ def time_notebooks(folder: Path, parallel: int = 1, threads: int | None = None) 
     }
 
 
+def cpu_name() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux; what platform knows elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("model name", "Model", "Hardware")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def torch_build() -> str:
+    """PyTorch's version and the CPU libraries it was built with (BLAS, oneDNN, the vector ISA in use)."""
+    config = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=(\w+)", config)
+    onednn = re.search(r"MKL-DNN (v[\d.]+)", config)
+    isa = re.search(r"CPU capability usage: (\w+)", config)
+    parts = [f"BLAS {blas.group(1)}" if blas else None, f"oneDNN {onednn.group(1)}" if onednn else None,
+             f"CPU capability {isa.group(1)}" if isa else None]  # fmt: skip
+    return f"torch {torch.__version__} ({', '.join(p for p in parts if p)})"
+
+
+def machine_line() -> str:
+    """One line naming what a table was measured on: CPU, thread count, PyTorch build."""
+    return f"{cpu_name()}, {torch.get_num_threads()} thread(s), {torch_build()}"
+
+
 def format_table(result: dict) -> str:
+    machine = result["machine"]
     lines = [
-        f"matmul ceiling: {result['matmul_gflops']:.1f} GFLOP/s on {result['machine']['threads']} thread(s)",
+        f"measured on: {machine.get('cpu', 'unknown CPU')}, {machine.get('torch_build') or machine.get('torch', '?')}",
+        f"matmul ceiling: {result['matmul_gflops']:.1f} GFLOP/s on {machine['threads']} thread(s)",
         "",
         "| model | batch | swin_tutor (s) | HF (s) | ratio | swin_tutor GFLOP/s (% ceiling) "
         "| HF GFLOP/s (% ceiling) | peak MiB swin_tutor / HF (of it, forward) | same logits |",

@@ -21,7 +21,6 @@ Nothing here is asserted: these are measurements, printed as ratios from one run
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 
@@ -144,7 +143,7 @@ def tiny_images_per_second(epochs: int = 1) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bench import MODELS, _build, peak_memory
+    from bench import MODELS, _build, machine_line, peak_memory
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[8])
@@ -152,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-memory", dest="memory", action="store_false", help="skip training peak memory")
     parser.add_argument("--compile", action="store_true", help="also time swin_tutor.compile_model (opt-in)")
     args = parser.parse_args(argv)
-    print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"measured on: {machine_line()}")
     for name in MODELS:
         model, reference, img = _build(name)
         hf = lambda v, ref=reference: ref(pixel_values=v).logits  # noqa: E731

@@ -136,6 +136,12 @@ def test_train_step_pair_steps_both_models():
     assert not torch.equal(before[0], ours.weight) and not torch.equal(before[1], theirs.fc.weight)
 
 
+def test_machine_line_names_cpu_threads_and_torch_build():
+    line = bench.machine_line()
+    assert f"{torch.get_num_threads()} thread(s)" in line and f"torch {torch.__version__}" in line
+    assert bench.cpu_name() in line and bench.cpu_name() != ""
+
+
 def test_peak_memory_names_a_bad_mode():
     with pytest.raises(ValueError, match="mode must be 'infer' or 'train'"):
         bench.peak_memory("Swin-T", "swin_tutor", 1, mode="training")
