@@ -14,17 +14,13 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from .plot_axes import finish_axes, to_numpy
+from .plot_windows import mark_box
 from .position_bias import linear_coords_table, log_spaced_coords_table, relative_position_index
 from .validation import positive_pair
 
 __all__ = ["show_index_row_and_bias", "plot_log_coords"]
-
-
-def _outline(ax: Axes, row: float, col: float, height: float, width: float, color: str, lw: float = 2.5) -> None:
-    ax.add_patch(Rectangle((col - 0.5, row - 0.5), width, height, fill=False, ec=color, lw=lw))
 
 
 def show_index_row_and_bias(
@@ -61,8 +57,8 @@ def show_index_row_and_bias(
 
     fig, axes = plt.subplots(1, 3, figsize=(3 * size + 1.0, size + 0.6), layout="constrained")
     im = axes[0].imshow(to_numpy(column.view(2 * wh - 1, 2 * ww - 1)), cmap="viridis", vmin=low, vmax=high)
-    _outline(axes[0], r, c, wh, ww, "red")  # keys (r', c') read offsets (r - r' + wh - 1, c - c' + ww - 1)
-    _outline(axes[0], wh - 1, ww - 1, 1, 1, "black", lw=1.5)
+    mark_box(axes[0], r, c, wh, ww, "red")  # keys (r', c') read offsets (r - r' + wh - 1, c - c' + ww - 1)
+    mark_box(axes[0], wh - 1, ww - 1, 1, 1, "black", lw=1.5)
     finish_axes(axes[0]).set_title(f"head {head}: table, {2 * wh - 1}x{2 * ww - 1} offsets")
 
     axes[1].imshow(np.zeros((wh, ww)), cmap="Greys", vmin=0, vmax=1)
@@ -73,11 +69,11 @@ def show_index_row_and_bias(
         axes[1].axhline(k - 0.5, color="0.7", lw=0.8)
     for k in range(1, ww):
         axes[1].axvline(k - 0.5, color="0.7", lw=0.8)
-    _outline(axes[1], r, c, 1, 1, "red")
+    mark_box(axes[1], r, c, 1, 1, "red")
     finish_axes(axes[1]).set_title("index row: table row per key")
 
     axes[2].imshow(to_numpy(bias_row), cmap="viridis", vmin=low, vmax=high)
-    _outline(axes[2], r, c, 1, 1, "red")
+    mark_box(axes[2], r, c, 1, 1, "red")
     finish_axes(axes[2]).set_title("bias per key = table[index row]")
     fig.colorbar(im, ax=list(axes), fraction=0.03, pad=0.02, label="bias added to the logit")
     title = f"window {wh}x{ww}, head {head}, query {query} (row {r}, col {c}); red: the query and, on the table,"
