@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> None:
                 f"{mem['hf']['forward_mib']:.0f} MiB)"
             )
         if args.compile:  # in eval mode again: the training step above left both in train mode
-            model.eval(), reference.eval()
+            model.eval()
+            reference.eval()
             compiled_forward(name, model, hf, img, args.batches, args.repeats)
     print(f"digits model (notebook 09): {tiny_images_per_second():.0f} training images/s")
 

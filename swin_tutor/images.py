@@ -111,20 +111,23 @@ def resize_center_crop(image: torch.Tensor, size: int = 224, crop_fraction: floa
     return out if image.dim() == 4 else out[0]
 
 
+def _mean_std(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The checked image's ImageNet mean and std as (3, 1, 1) tensors of its dtype and device."""
+    _check_images(image)
+    like = dict(dtype=image.dtype, device=image.device)
+    return torch.tensor(IMAGENET_MEAN, **like)[:, None, None], torch.tensor(IMAGENET_STD, **like)[:, None, None]
+
+
 def imagenet_normalize(image: torch.Tensor) -> torch.Tensor:
     """RGB in [0, 1] -> the input scale of ImageNet-pretrained models: ``(x - IMAGENET_MEAN) / IMAGENET_STD``
     per channel. (B, 3, H, W) or (3, H, W), same shape out. A pretrained Swin needs it before its first layer."""
-    _check_images(image)
-    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device)[:, None, None]
-    std = torch.tensor(IMAGENET_STD, dtype=image.dtype, device=image.device)[:, None, None]
+    mean, std = _mean_std(image)
     return (image - mean) / std
 
 
 def imagenet_denormalize(image: torch.Tensor) -> torch.Tensor:
     """The inverse of :func:`imagenet_normalize` (for pictures): ``x * IMAGENET_STD + IMAGENET_MEAN``."""
-    _check_images(image)
-    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device)[:, None, None]
-    std = torch.tensor(IMAGENET_STD, dtype=image.dtype, device=image.device)[:, None, None]
+    mean, std = _mean_std(image)
     return image * std + mean
 
 
