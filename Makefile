@@ -110,7 +110,7 @@ notebooks: setup
 bench: setup
 	$(BIN)/python benchmarks/bench.py --notebooks
 
-# Re-create the shipped digits weights (swin_tutor/weights) from fixed seeds: about 2 x 100 s on 1 thread.
+# Re-create the shipped digits weights (swin_tutor/train/weights) from fixed seeds: about 2 x 100 s on 1 thread.
 weights: setup
 	$(BIN)/python tools/make_weights.py
 

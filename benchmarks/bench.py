@@ -42,7 +42,7 @@ MODELS = {
 
 def _build(name: str, num_classes: int = 1000):
     import swin_tutor
-    from swin_tutor.reference import make_hf_reference
+    from swin_tutor.lesson.reference import make_hf_reference
 
     ctor, kwargs = MODELS[name]
     model = getattr(swin_tutor, ctor)(num_classes=num_classes, **kwargs)
@@ -85,7 +85,7 @@ def _peak_memory_child(name: str, impl: str, batch: int, mode: str = "infer") ->
     of one forward (``mode="infer"``, inference mode) or one training step (``"train"``: forward,
     cross-entropy, backward, AdamW), after a warm-up call that allocates lazy buffers and AdamW's state."""
     import swin_tutor
-    from swin_tutor.reference import hf_config_for
+    from swin_tutor.checkpoints.export import hf_config_for
 
     ctor, kwargs = MODELS[name]
     model = getattr(swin_tutor, ctor)(**kwargs).eval()
@@ -162,7 +162,7 @@ def peak_memory(name: str, impl: str, batch: int, mode: str = "infer") -> dict:
 
 
 def run(batches=(1, 8), repeats: int = 7, memory: bool = True) -> dict:
-    from swin_tutor.flops import count_macs
+    from swin_tutor.core.flops import count_macs
 
     torch.manual_seed(0)
     ceilings = [matmul_gflops()]

@@ -133,9 +133,10 @@ def train_step_pair(ours, theirs, x: torch.Tensor, y: torch.Tensor, repeats: int
 
 
 def tiny_images_per_second(epochs: int = 1) -> float:
-    """Training throughput of the digits model of notebook 09 (``swin_tutor.train.fit``, no test set)."""
-    from swin_tutor.data import digits_datasets
-    from swin_tutor.train import TrainConfig, fit, tiny_swin
+    """Training throughput of the digits model of notebook 09 (``swin_tutor.train.loop.fit``, no test set)."""
+    from swin_tutor.train.data import digits_datasets
+    from swin_tutor.train.digits_model import tiny_swin
+    from swin_tutor.train.loop import TrainConfig, fit
 
     train_set, _ = digits_datasets()
     history = fit(tiny_swin(1), train_set, None, TrainConfig(epochs=epochs, device="cpu"), progress=False)
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def compiled_forward(name: str, model, hf, img: int, batches: list[int], repeats: int) -> None:
     """The opt-in compiled model: compile time (first call per batch size) and forward time next to
-    the eager model's and Hugging Face's, interleaved in one loop (no_grad: see swin_tutor.compiled)."""
+    the eager model's and Hugging Face's, interleaved in one loop (no_grad: see swin_tutor.core.compiled)."""
     from swin_tutor import compile_model
 
     if model.training:

@@ -1,50 +1,61 @@
 """swin_tutor: the building blocks of the Swin Transformer (v1 and v2), small, typed and tested.
 
-Import what a notebook needs from here; each name lives in the module named for its concept.
+The folders are the layers, each importing only from the ones below it:
+
+- ``core/``: the model (validation, windows, masks, position bias, patches, attention, MLP, blocks,
+  stages, model, sizes, cost);
+- ``checkpoints/``: file formats, key names, loading and export;
+- ``train/``: digits data, the training loop and its command line;
+- ``lab/``: experiments on the mechanisms, synthetic tasks, Grad-CAM;
+- ``plot/`` and ``lesson/`` beside them: pictures, and what notebooks need around the model;
+- ``exercises/`` on top.
+
+This module is the public face: the model, its blocks and checkpoint loading, importable as
+``from swin_tutor import SwinTransformer``. Everything else has one import path, its own module.
 """
 
-from .attention import WindowAttention, WindowAttentionV2
-from .blocks import SwinTransformerBlock, SwinTransformerBlockV2, window_geometry
-from .checkpoint import CheckpointError, LoadReport, convert_hf_state_dict, load_checkpoint, transfer_state_dict
-from .compiled import compile_model
-from .flops import count_macs, count_parameters, global_msa_macs, window_msa_macs
-from .images import imagenet_normalize, make_test_card, read_image, resize_center_crop
-from .masks import (
+from swin_tutor.checkpoints.files import CheckpointError
+from swin_tutor.checkpoints.keys import convert_hf_state_dict
+from swin_tutor.checkpoints.loading import LoadReport, load_checkpoint, transfer_state_dict
+from swin_tutor.core.attention import WindowAttention, WindowAttentionV2
+from swin_tutor.core.blocks import SwinTransformerBlock, SwinTransformerBlockV2, window_geometry
+from swin_tutor.core.compiled import compile_model
+from swin_tutor.core.flops import count_macs, count_parameters, global_msa_macs, window_msa_macs
+from swin_tutor.core.masks import (
     easy_shifted_window_mask,
     easy_window_masks,
     region_labels,
     same_blocked_pairs,
     shifted_window_mask,
 )
-from .mlp import DropPath, Mlp
-from .model import SwinTransformer, SwinTransformerV2, init_weights
-from .notebook import default_device, fmt, report_match, setup_notebook
-from .patches import (
+from swin_tutor.core.mlp import DropPath, Mlp
+from swin_tutor.core.model import SwinTransformer, SwinTransformerV2, init_weights
+from swin_tutor.core.patches import (
     PatchEmbed,
     PatchMerging,
     PatchMergingConv,
     PatchMergingUnfold,
     PatchMergingV2,
-    conv_to_unfold_weight,
     merge_gather,
     unfold_to_conv_weight,
 )
-from .position_bias import (
+from swin_tutor.core.position_bias import (
     SharedRelativePositionBias,
     log_spaced_coords_table,
     relative_position_index,
     resize_relative_position_bias_table,
 )
-from .sizes import swin_b, swin_l, swin_s, swin_t, swinv2_b, swinv2_s, swinv2_t
-from .windows import (
+from swin_tutor.core.sizes import swin_b, swin_l, swin_s, swin_t, swinv2_b, swinv2_s, swinv2_t
+from swin_tutor.core.validation import pad_to_multiple
+from swin_tutor.core.windows import (
     clamp_window_and_shift,
     cyclic_shift,
-    pad_to_multiple,
     reverse_cyclic_shift,
     shifted_window_order,
     window_partition,
     window_reverse,
 )
+from swin_tutor.lesson.images import imagenet_normalize, make_test_card, read_image, resize_center_crop
 
 __version__ = "0.1.0"
 
@@ -52,16 +63,13 @@ __all__ = [
     "compile_model",
     "CheckpointError",
     "clamp_window_and_shift",
-    "conv_to_unfold_weight",
     "convert_hf_state_dict",
     "count_macs",
     "count_parameters",
     "cyclic_shift",
-    "default_device",
     "DropPath",
     "easy_shifted_window_mask",
     "easy_window_masks",
-    "fmt",
     "global_msa_macs",
     "imagenet_normalize",
     "init_weights",
@@ -80,12 +88,10 @@ __all__ = [
     "read_image",
     "region_labels",
     "relative_position_index",
-    "report_match",
     "resize_relative_position_bias_table",
     "resize_center_crop",
     "reverse_cyclic_shift",
     "same_blocked_pairs",
-    "setup_notebook",
     "SharedRelativePositionBias",
     "shifted_window_mask",
     "shifted_window_order",

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from swin_tutor.model import SwinTransformer, SwinTransformerV2
+from swin_tutor.core.model import SwinTransformer, SwinTransformerV2
 
 # A narrow Swin: C = 16, 2 blocks per stage, heads 1, 2, 4, 8. Fast, and the paths do not depend on the width.
 SMALL = dict(embed_dim=16, depths=(2, 2, 2, 2), num_heads=(1, 2, 4, 8), num_classes=10, drop_path_rate=0.0)

@@ -13,19 +13,12 @@ import torch
 from helpers import small_swin
 from safetensors.torch import save_file
 
-from swin_tutor.checkpoint import (
-    REBUILT_BUFFERS,
-    CheckpointError,
-    LoadReport,
-    convert_hf_state_dict,
-    detect_format,
-    load_checkpoint,
-    official_checkpoint,
-    read_checkpoint,
-)
-from swin_tutor.model import SwinTransformer
-from swin_tutor.position_bias import resize_relative_position_bias_table
-from swin_tutor.reference import make_hf_reference, perturb_
+from swin_tutor.checkpoints.files import CheckpointError, read_checkpoint
+from swin_tutor.checkpoints.keys import REBUILT_BUFFERS, convert_hf_state_dict, detect_format
+from swin_tutor.checkpoints.loading import LoadReport, load_checkpoint, official_checkpoint
+from swin_tutor.core.model import SwinTransformer
+from swin_tutor.core.position_bias import resize_relative_position_bias_table
+from swin_tutor.lesson.reference import make_hf_reference, perturb_
 
 # Hugging Face v1 builds its bias tables before clamping the window, so the last stage map must be
 # at least the window: 128 px / patch 4 = maps 32, 16, 8, 4 for window 4.

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from swin_tutor import compile_model
-from swin_tutor.digits_model import tiny_swin
+from swin_tutor.train.digits_model import tiny_swin
 
 
 def test_compile_model_wants_a_module():

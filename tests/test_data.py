@@ -1,11 +1,11 @@
-"""swin_tutor.data: the bundled digits, their split and the translation augmentation."""
+"""swin_tutor.train.data: the bundled digits, their split and the translation augmentation."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from swin_tutor.data import BACKGROUND, denormalize, digits_datasets, load_digits_tensors, random_translate
+from swin_tutor.train.data import BACKGROUND, denormalize, digits_datasets, load_digits_tensors, random_translate
 
 
 def test_digits_tensors_shapes_scale_and_labels():

@@ -16,8 +16,9 @@ SCRIPT = textwrap.dedent(
     import torch
     import torch.distributed as dist
     from torch.utils.data import Subset
-    from swin_tutor.data import digits_datasets
-    from swin_tutor.train import TrainConfig, fit, tiny_swin
+    from swin_tutor.train.data import digits_datasets
+    from swin_tutor.train.loop import TrainConfig, fit
+    from swin_tutor.train.digits_model import tiny_swin
 
     torch.set_num_threads(1)
     out = sys.argv[1]

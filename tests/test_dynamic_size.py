@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from swin_tutor import SwinTransformer, SwinTransformerV2
-from swin_tutor.blocks import window_geometry
-from swin_tutor.reference import hf_config_for, hf_stage, make_hf_reference
+from swin_tutor.checkpoints.export import hf_config_for
+from swin_tutor.core.blocks import window_geometry
+from swin_tutor.lesson.reference import hf_stage, make_hf_reference
 
 SIZES = [(225, 231), (320, 480), (32, 32), (97, 61), (4, 4), (4, 9)]  # (4, 4): a 1x1 patch map
 ATOL = 2e-5

@@ -5,16 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from swin_tutor.attention import WindowAttention, WindowAttentionV2
-from swin_tutor.blocks import DropPath, SwinTransformerBlock
-from swin_tutor.masks import (
-    easy_shifted_window_mask,
-    easy_window_masks,
-    region_labels,
-    shifted_window_mask,
-)
-from swin_tutor.model import SwinTransformer, SwinTransformerV2
-from swin_tutor.patches import (
+from swin_tutor.core.attention import WindowAttention, WindowAttentionV2
+from swin_tutor.core.blocks import SwinTransformerBlock
+from swin_tutor.core.masks import easy_shifted_window_mask, easy_window_masks, region_labels, shifted_window_mask
+from swin_tutor.core.mlp import DropPath
+from swin_tutor.core.model import SwinTransformer, SwinTransformerV2
+from swin_tutor.core.patches import (
     PatchEmbed,
     PatchMergingConv,
     PatchMergingUnfold,
@@ -22,20 +18,14 @@ from swin_tutor.patches import (
     merge_gather,
     unfold_to_conv_weight,
 )
-from swin_tutor.position_bias import (
+from swin_tutor.core.position_bias import (
     log_spaced_coords_table,
     relative_position_index,
     resize_relative_position_bias_table,
 )
-from swin_tutor.sizes import swin_b, swin_l, swin_s, swin_t, swinv2_b, swinv2_s, swinv2_t
-from swin_tutor.windows import (
-    clamp_window_and_shift,
-    cyclic_shift,
-    pad_to_multiple,
-    to_2tuple,
-    window_partition,
-    window_reverse,
-)
+from swin_tutor.core.sizes import swin_b, swin_l, swin_s, swin_t, swinv2_b, swinv2_s, swinv2_t
+from swin_tutor.core.validation import pad_to_multiple, to_2tuple
+from swin_tutor.core.windows import clamp_window_and_shift, cyclic_shift, window_partition, window_reverse
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from swin_tutor.exercises import Exercise, Mistake, ____, all_exercises, choice, exercise, register, value
+from swin_tutor.exercises import ____, all_exercises, exercise
 from swin_tutor.exercises._compare import normalise
+from swin_tutor.exercises._exercise import Exercise, Mistake
+from swin_tutor.exercises.registry import choice, register, value
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 REF = re.compile(r"""exercise\(\s*["'](\d\d\.\d+)["']\s*\)""")
@@ -145,8 +147,8 @@ def test_messages_are_stable_text():
 
 
 def test_patchify_reference_is_the_conv_weight_layout():
+    from swin_tutor.core.patches import PatchEmbed
     from swin_tutor.exercises.nb01 import patchify_reference
-    from swin_tutor.patches import PatchEmbed
 
     torch.manual_seed(0)
     embed, image = PatchEmbed(patch_size=4, embed_dim=8), torch.rand(1, 3, 12, 20)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from swin_tutor.exercises import exercise
-from swin_tutor.experiments import build_stack, reach, receptive_field
+from swin_tutor.lab.experiments import reach, receptive_field
+from swin_tutor.lab.mechanisms import build_stack
 
 
 def test_10_1_reach_after_two_blocks_matches_the_gradient():
@@ -26,8 +27,8 @@ def test_10_3_answer_is_a_listed_choice():
 
 
 def test_11_1_and_11_2_match_the_digits_model():
-    from swin_tutor.explain import capture_block_input, query_attention
-    from swin_tutor.train import tiny_swin
+    from swin_tutor.lab.explain import capture_block_input, query_attention
+    from swin_tutor.train.digits_model import tiny_swin
 
     model = tiny_swin(1).eval()
     images = torch.randn(1, 1, 32, 32)

@@ -7,17 +7,16 @@ import math
 import pytest
 import torch
 
-from swin_tutor.experiments import (
+from swin_tutor.lab.experiments import (
     accuracy,
     activation_rms_per_block,
-    build_stack,
     reach,
     receptive_field,
     train_stack,
     window_transfer,
 )
-from swin_tutor.mechanisms import ForcedShiftAttention, attention_modules, with_window
-from swin_tutor.tasks import relative_position_task, two_window_colour_task
+from swin_tutor.lab.mechanisms import ForcedShiftAttention, attention_modules, build_stack, with_window
+from swin_tutor.lab.tasks import relative_position_task, two_window_colour_task
 
 
 def test_shift_modes_and_global_attention():
@@ -130,7 +129,7 @@ def test_activation_rms_per_block_counts_every_block():
 
 @pytest.mark.slow
 def test_train_stack_learns_a_task_global_attention_can_solve():
-    from swin_tutor.train import TrainConfig
+    from swin_tutor.train.loop import TrainConfig
 
     train = two_window_colour_task(512, seed=0, near_border=2)
     test = two_window_colour_task(256, seed=1, near_border=2)

@@ -1,4 +1,4 @@
-"""swin_tutor.explain on models whose answer is known."""
+"""swin_tutor.lab.explain on models whose answer is known."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from swin_tutor.explain import (
+from swin_tutor.lab.explain import (
     bias_preferences,
     capture_block_input,
     effective_receptive_field,
@@ -15,8 +15,8 @@ from swin_tutor.explain import (
     relative_bias_image,
     tokens_to_nchw,
 )
-from swin_tutor.mechanisms import build_stack
-from swin_tutor.train import tiny_swin
+from swin_tutor.lab.mechanisms import build_stack
+from swin_tutor.train.digits_model import tiny_swin
 
 
 def test_tokens_to_nchw_both_layouts():

@@ -7,11 +7,11 @@ import json
 import pytest
 import torch
 
-from swin_tutor.checkpoint import load_checkpoint
-from swin_tutor.checkpoint_keys import convert_hf_state_dict, detect_format
-from swin_tutor.export import export_hf, read_metadata, save_checkpoint
-from swin_tutor.reference import perturb_
-from swin_tutor.train import tiny_swin
+from swin_tutor.checkpoints.export import export_hf, read_metadata, save_checkpoint
+from swin_tutor.checkpoints.keys import convert_hf_state_dict, detect_format
+from swin_tutor.checkpoints.loading import load_checkpoint
+from swin_tutor.lesson.reference import perturb_
+from swin_tutor.train.digits_model import tiny_swin
 
 
 def _model(version, **kw):

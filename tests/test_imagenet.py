@@ -3,14 +3,20 @@ on a locally made 1000-class checkpoint; the timm layout written from timm's key
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from helpers import small_swin
 
-from swin_tutor.checkpoint import detect_format, load_checkpoint, official_checkpoint
-from swin_tutor.checkpoint_keys import convert_timm_state_dict, is_rebuilt_buffer, official_to_timm_state_dict
-from swin_tutor.imagenet import (
-    CLASSES_FILE,
+from swin_tutor.checkpoints.keys import (
+    convert_timm_state_dict,
+    detect_format,
+    is_rebuilt_buffer,
+    official_to_timm_state_dict,
+)
+from swin_tutor.checkpoints.loading import load_checkpoint, official_checkpoint
+from swin_tutor.lesson.imagenet import (
     OFFICIAL_SWIN_T_FILE,
     OFFICIAL_SWIN_T_URL,
     classify_imagenet,
@@ -18,9 +24,9 @@ from swin_tutor.imagenet import (
     imagenet_input,
     top_k,
 )
-from swin_tutor.images import imagenet_normalize, read_image, resize_center_crop
+from swin_tutor.lesson.images import imagenet_normalize, read_image, resize_center_crop
 
-PHOTO = CLASSES_FILE.parents[1] / "images" / "chelsea.png"  # 451 x 300, not square
+PHOTO = Path(__file__).resolve().parents[1] / "images" / "chelsea.png"  # 451 x 300, not square
 
 
 def test_class_names():

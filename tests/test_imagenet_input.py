@@ -1,11 +1,11 @@
-"""swin_tutor.images: the ImageNet input pipeline (resize_center_crop, imagenet_normalize / denormalize)."""
+"""swin_tutor.lesson.images: the ImageNet input pipeline (resize_center_crop, imagenet_normalize / denormalize)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from swin_tutor.images import (
+from swin_tutor.lesson.images import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     imagenet_denormalize,

@@ -1,4 +1,4 @@
-"""swin_tutor.images (read_image, make_test_card) and the plot helpers in swin_tutor.plotting."""
+"""swin_tutor.lesson.images (read_image, make_test_card) and the plot helpers in swin_tutor.plot."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from swin_tutor.images import make_test_card, read_image, tensor_to_numpy_image
+from swin_tutor.lesson.images import make_test_card, read_image
+from swin_tutor.plot.axes import tensor_to_numpy_image
 
 
 def _write_png(path: Path, array: np.ndarray) -> Path:
@@ -210,15 +211,16 @@ def test_tensor_to_numpy_image_layouts():
 def test_plot_helpers_return_axes(agg):
     from matplotlib.axes import Axes
 
-    from swin_tutor import plotting
+    from swin_tutor.plot import axes as plotting
+    from swin_tutor.plot import tokens
 
     plt = agg
     image, ids = make_test_card()
     fig, axes = plotting.subplots(3, 2, size=2.0)
     assert len(axes) == 6 and all(isinstance(a, Axes) for a in axes)
     assert plotting.show_image(image, axes[0], title="card") is axes[0]
-    assert plotting.show_patch_grid(image, 4, axes[1], title="patches") is axes[1]
-    assert plotting.show_windows(image, 8, 4, axes[2], title="windows") is axes[2]
+    assert tokens.show_patch_grid(image, 4, axes[1], title="patches") is axes[1]
+    assert tokens.show_windows(image, 8, 4, axes[2], title="windows") is axes[2]
     assert plotting.show_int_table(ids, axes[3], title="ids") is axes[3]
     heat = plotting.show_heatmap(torch.randn(5, 7), axes[4], title="heat", vmin=-1, vmax=1)
     assert heat is axes[4]
@@ -230,7 +232,7 @@ def test_plot_helpers_return_axes(agg):
 
 
 def test_plot_helpers_default_to_current_axes(agg):
-    from swin_tutor import plotting
+    from swin_tutor.plot import axes as plotting
 
     plt = agg
     image, ids = make_test_card(grid=4)
@@ -243,7 +245,7 @@ def test_plot_helpers_default_to_current_axes(agg):
 
 
 def test_feature_pca_rgb_range_and_shape():
-    from swin_tutor.plotting import feature_pca_rgb
+    from swin_tutor.plot.features import feature_pca_rgb
 
     torch.manual_seed(0)
     features = torch.randn(1, 6, 5, 16)
@@ -256,7 +258,7 @@ def test_feature_pca_rgb_range_and_shape():
 
 
 def test_feature_pca_rgb_constant_features_do_not_divide_by_zero():
-    from swin_tutor.plotting import feature_pca_rgb
+    from swin_tutor.plot.features import feature_pca_rgb
 
     rgb = feature_pca_rgb(torch.ones(4, 4, 8))
     assert rgb.shape == (4, 4, 3) and np.isfinite(rgb).all()
@@ -264,7 +266,7 @@ def test_feature_pca_rgb_constant_features_do_not_divide_by_zero():
 
 
 def test_feature_norm():
-    from swin_tutor.plotting import feature_norm
+    from swin_tutor.plot.features import feature_norm
 
     features = torch.zeros(1, 2, 3, 4)
     features[0, 1, 2] = torch.tensor([3.0, 4.0, 0.0, 0.0])
@@ -274,7 +276,7 @@ def test_feature_norm():
 
 
 def test_show_patch_ids_writes_one_number_per_patch(agg):
-    from swin_tutor.plotting import show_patch_ids
+    from swin_tutor.plot.tokens import show_patch_ids
 
     image, ids = make_test_card(grid=(2, 3), patch_size=4)
     fig, ax = agg.subplots()
@@ -290,25 +292,26 @@ def test_show_patch_ids_writes_one_number_per_patch(agg):
 
 def test_notebook_plot_helpers_render(agg):
     """The helpers notebooks 02, 03 and 07 added: each draws on the given Axes and renders."""
-    from swin_tutor import plotting
-    from swin_tutor.masks import region_labels
+    from swin_tutor.core.masks import region_labels
+    from swin_tutor.plot import axes as plotting
+    from swin_tutor.plot import diagrams, features, tokens
 
     image, ids = make_test_card(grid=8, patch_size=4)
     fig, axes = plotting.subplots(3, 2, size=2.0)
-    assert plotting.show_gather_order(ids[:4, :4], axes[0], title="gather") is axes[0]
-    assert plotting.show_channel_blocks([0, 4, 1, -1], dim=2, ax=axes[1], title="blocks") is axes[1]
+    assert tokens.show_gather_order(ids[:4, :4], axes[0], title="gather") is axes[0]
+    assert tokens.show_channel_blocks([0, 4, 1, -1], dim=2, ax=axes[1], title="blocks") is axes[1]
     torch.manual_seed(0)
-    assert plotting.show_pca_map(torch.randn(1, 8, 8, 16), axes[2], size_px=32, grid=True) is axes[2]
+    assert features.show_pca_map(torch.randn(1, 8, 8, 16), axes[2], size_px=32, grid=True) is axes[2]
     labels = region_labels(8, 8, 4, 2)
-    assert plotting.show_region_labels(labels, axes[3], window_size=4, image=image) is axes[3]
+    assert tokens.show_region_labels(labels, axes[3], window_size=4, image=image) is axes[3]
     for ax, placement in zip(axes[4:], ("pre", "res_post"), strict=True):
-        assert plotting.draw_norm_placement(ax, placement, title=placement) is ax
+        assert diagrams.draw_norm_placement(ax, placement, title=placement) is ax
     fig.canvas.draw()
     agg.close(fig)
 
 
 def test_to_numpy_and_finish_axes(agg):
-    from swin_tutor.plotting import finish_axes, to_numpy
+    from swin_tutor.plot.axes import finish_axes, to_numpy
 
     ints = torch.arange(6).reshape(2, 3)
     assert to_numpy(ints).dtype == np.int64 and to_numpy(ints, float32=True).dtype == np.float32

@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from swin_tutor.live import FrameStepper, precompute_frames  # noqa: E402
+from swin_tutor.plot.live import FrameStepper, precompute_frames  # noqa: E402
 
 
 def _draw(value: int):

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swin_tutor.masks import (
+from swin_tutor.core.masks import (
     blocked_pairs,
     easy_shifted_window_mask,
     easy_window_masks,
@@ -16,7 +16,7 @@ from swin_tutor.masks import (
     same_blocked_pairs,
     shifted_window_mask,
 )
-from swin_tutor.windows import cyclic_shift, window_partition
+from swin_tutor.core.windows import cyclic_shift, window_partition
 
 FAST = settings(max_examples=40, deadline=None)
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from helpers import seeded_rand, small_swin, uninitialised
 
-from swin_tutor.blocks import Mlp
-from swin_tutor.flops import count_macs, count_parameters
-from swin_tutor.sizes import swin_b, swin_l, swin_s, swin_t
+from swin_tutor.core.flops import count_macs, count_parameters
+from swin_tutor.core.mlp import Mlp
+from swin_tutor.core.sizes import swin_b, swin_l, swin_s, swin_t
 
 # name: (constructor, parameters at 1000 classes, published GMACs at 224 or None)
 PUBLISHED = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from swin_tutor.data import digits_datasets
 from swin_tutor.exercises import exercise
-from swin_tutor.train import tiny_swin
+from swin_tutor.train.data import digits_datasets
+from swin_tutor.train.digits_model import tiny_swin
 
 
 def _windows(layer) -> int:

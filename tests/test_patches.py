@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from swin_tutor.patches import (
+from swin_tutor.core.patches import (
     PatchEmbed,
     PatchMerging,
     PatchMergingConv,

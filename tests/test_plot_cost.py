@@ -1,4 +1,4 @@
-"""swin_tutor.plot_cost: the attention-cost picture of notebook 01 draws what the formulas say."""
+"""swin_tutor.plot.cost: the attention-cost picture of notebook 01 draws what the formulas say."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from swin_tutor.flops import global_msa_macs, window_msa_macs  # noqa: E402
-from swin_tutor.plot_cost import plot_attention_cost  # noqa: E402
+from swin_tutor.core.flops import global_msa_macs, window_msa_macs  # noqa: E402
+from swin_tutor.plot.cost import plot_attention_cost  # noqa: E402
 
 
 def test_panels_follow_the_formulas():

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from swin_tutor import cyclic_shift, shifted_window_mask, window_partition
-from swin_tutor.plot_masks import query_mask, show_mask, show_query_keys, show_query_row, show_window_sources
-from swin_tutor.plot_windows import mark_box, show_token_map
+from swin_tutor.plot.masks import query_mask, show_mask, show_query_keys, show_query_row, show_window_sources
+from swin_tutor.plot.windows import mark_box, show_token_map
 
 
 @pytest.mark.parametrize(("query", "window", "zeros", "blocked"), [((5, 5), 0, 49, 0), ((1, 1), 3, 9, 40)])

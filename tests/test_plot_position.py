@@ -13,9 +13,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from swin_tutor.plot_depth import plot_rms_by_block  # noqa: E402
-from swin_tutor.plot_position import plot_log_coords, show_index_row_and_bias  # noqa: E402
-from swin_tutor.position_bias import relative_position_index  # noqa: E402
+from swin_tutor.core.position_bias import relative_position_index  # noqa: E402
+from swin_tutor.plot.depth import plot_rms_by_block  # noqa: E402
+from swin_tutor.plot.position import plot_log_coords, show_index_row_and_bias  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -11,9 +11,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from swin_tutor.data import BACKGROUND, normalize  # noqa: E402
-from swin_tutor.plot_training import plot_history, plot_test_accuracy, show_confusion, show_digits  # noqa: E402
-from swin_tutor.train import History  # noqa: E402
+from swin_tutor.plot.training import plot_history, plot_test_accuracy, show_confusion, show_digits  # noqa: E402
+from swin_tutor.train.data import BACKGROUND, normalize  # noqa: E402
+from swin_tutor.train.loop import History  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

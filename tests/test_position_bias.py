@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from swin_tutor.attention import WindowAttention
-from swin_tutor.position_bias import (
+from swin_tutor.core.attention import WindowAttention
+from swin_tutor.core.position_bias import (
     SharedRelativePositionBias,
     gather_relative_position_bias,
     relative_coords,
@@ -15,7 +15,7 @@ from swin_tutor.position_bias import (
     resize_relative_position_bias_table,
     window_coords,
 )
-from swin_tutor.windows import to_2tuple
+from swin_tutor.core.validation import to_2tuple
 
 WINDOWS = [1, 2, 3, 7, 8, (2, 3), (4, 2), (7, 5)]
 

@@ -1,12 +1,12 @@
-"""swin_tutor.reference's checks: they agree on twins with the same weights, and they can fail."""
+"""swin_tutor.lesson.reference's checks: they agree on twins with the same weights, and they can fail."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from swin_tutor.model import SwinTransformer, SwinTransformerV2
-from swin_tutor.reference import (
+from swin_tutor.core.model import SwinTransformer, SwinTransformerV2
+from swin_tutor.lesson.reference import (
     compare_blocks,
     compare_merging,
     compare_position_biases,

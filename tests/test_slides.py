@@ -49,7 +49,10 @@ def _synthetic() -> tuple[nbformat.NotebookNode, list[str]]:
     md = nbformat.v4.new_markdown_cell
     cells = [
         (md("# 99 · A title\n\nWhat this notebook answers."), "slide"),
-        (_code("import torch\n\nfrom swin_tutor.notebook import setup_notebook\n\nsetup_notebook()", [TEXT]), "skip"),
+        (
+            _code("import torch\n\nfrom swin_tutor.lesson.notebook import setup_notebook\n\nsetup_notebook()", [TEXT]),
+            "skip",
+        ),
         (md("## 1. A section"), "slide"),
         (_code("x = torch.zeros(1, 3)\nprint('shape', tuple(x.shape))", [TEXT]), "-"),
         (md("A sentence about the result."), "-"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from swin_tutor.tasks import relative_position_task, task_labels, two_window_colour_task
+from swin_tutor.lab.tasks import relative_position_task, task_labels, two_window_colour_task
 
 
 def _dots(image: torch.Tensor) -> list[tuple[int, int, int]]:
@@ -101,10 +101,3 @@ def test_near_border_keeps_both_dots_next_to_the_shared_border():
             assert ya % 4 >= 2 and yb % 4 <= 1
     with pytest.raises(ValueError, match="near_border"):
         two_window_colour_task(10, near_border=5)
-
-
-def test_tasks_are_importable_from_data():
-    from swin_tutor import data, tasks
-
-    assert data.two_window_colour_task is tasks.two_window_colour_task
-    assert data.relative_position_task is tasks.relative_position_task

@@ -11,9 +11,10 @@ import pytest
 import torch
 from torch.utils.data import Subset, TensorDataset
 
-from swin_tutor.data import digits_datasets
-from swin_tutor.flops import count_parameters
-from swin_tutor.train import WEIGHTS_DIR, TrainConfig, _warmup_cosine, evaluate, fit, load_digits_model, tiny_swin
+from swin_tutor.core.flops import count_parameters
+from swin_tutor.train.data import digits_datasets
+from swin_tutor.train.digits_model import WEIGHTS_DIR, load_digits_model, tiny_swin
+from swin_tutor.train.loop import TrainConfig, _warmup_cosine, evaluate, fit
 
 
 def _small(version=1):

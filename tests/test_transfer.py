@@ -15,16 +15,9 @@ import torch
 import torch.nn.functional as F
 from helpers import uninitialised  # targets a strict load fills completely, each parameter compared
 
-from swin_tutor import (
-    CheckpointError,
-    SwinTransformer,
-    load_checkpoint,
-    swin_t,
-    swinv2_t,
-    transfer_state_dict,
-)
-from swin_tutor.position_bias import log_spaced_coords_table
-from swin_tutor.reference import perturb_
+from swin_tutor import CheckpointError, SwinTransformer, load_checkpoint, swin_t, swinv2_t, transfer_state_dict
+from swin_tutor.core.position_bias import log_spaced_coords_table
+from swin_tutor.lesson.reference import perturb_
 
 TABLE = "relative_position_bias_table"
 
@@ -215,8 +208,8 @@ def test_small_tables_of_a_clamped_stage_load_exactly():
     """Official code and Hugging Face build a clamped stage's table for the clamped window (2x2 here: 3x3
     rows); swin_tutor keeps the requested window's table (7x7 rows) and the block reads its centre. Loading
     the small table must place it in the centre (exact), not resize it bicubically (which moves every value)."""
-    from swin_tutor.checkpoint import load_checkpoint
-    from swin_tutor.train import tiny_swin
+    from swin_tutor.checkpoints.loading import load_checkpoint
+    from swin_tutor.train.digits_model import tiny_swin
 
     torch.manual_seed(0)
     source = tiny_swin(1).eval()

@@ -14,10 +14,11 @@ import pytest
 import torch
 from helpers import max_diff, seeded_randn, small_swin
 
-from swin_tutor.checkpoint import convert_hf_state_dict
-from swin_tutor.position_bias import embed_relative_position_bias_table
-from swin_tutor.reference import hf_block, hf_config_for, hf_stage, make_hf_reference, perturb_
-from swin_tutor.sizes import swin_t
+from swin_tutor.checkpoints.export import hf_config_for
+from swin_tutor.checkpoints.keys import convert_hf_state_dict
+from swin_tutor.core.position_bias import embed_relative_position_bias_table
+from swin_tutor.core.sizes import swin_t
+from swin_tutor.lesson.reference import hf_block, hf_stage, make_hf_reference, perturb_
 
 pytest.importorskip("transformers")
 

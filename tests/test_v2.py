@@ -23,15 +23,15 @@ from swin_tutor import (
     swinv2_s,
     swinv2_t,
 )
-from swin_tutor.masks import shifted_window_mask
-from swin_tutor.position_bias import (
+from swin_tutor.core.masks import shifted_window_mask
+from swin_tutor.core.position_bias import (
     continuous_position_bias,
     linear_coords_table,
     log_spaced_coords_table,
     make_cpb_mlp,
     relative_position_index,
 )
-from swin_tutor.reference import perturb_
+from swin_tutor.lesson.reference import perturb_
 
 LOG_RANGE = math.log2(9) / 3  # 1.0566: the largest |coordinate| at the pretrained window
 

@@ -16,14 +16,9 @@ import torch
 import torch.nn.functional as F
 from helpers import max_diff, seeded_randn, uninitialised
 
-from swin_tutor import (
-    PatchMergingV2,
-    SwinTransformerBlockV2,
-    WindowAttentionV2,
-    swinv2_t,
-)
-from swin_tutor.position_bias import log_spaced_coords_table, relative_position_index
-from swin_tutor.reference import hf_block, hf_stage, make_hf_reference
+from swin_tutor import PatchMergingV2, SwinTransformerBlockV2, WindowAttentionV2, swinv2_t
+from swin_tutor.core.position_bias import log_spaced_coords_table, relative_position_index
+from swin_tutor.lesson.reference import hf_block, hf_stage, make_hf_reference
 
 pytest.importorskip("transformers")
 

@@ -1,4 +1,4 @@
-"""Windows: partition/reverse, the cyclic shift, the clamp rule and padding (swin_tutor.windows)."""
+"""Windows: partition/reverse, the cyclic shift, the clamp rule and padding (swin_tutor.core.windows)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from swin_tutor.windows import (
+from swin_tutor.core.validation import pad_to_multiple, to_2tuple
+from swin_tutor.core.windows import (
     clamp_window_and_shift,
     cyclic_shift,
-    pad_to_multiple,
     reverse_cyclic_shift,
     shifted_window_order,
-    to_2tuple,
     window_partition,
     window_reverse,
 )

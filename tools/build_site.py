@@ -34,8 +34,13 @@ def check_sources() -> None:
         sys.exit(f"site/_toc.yml lists the notebooks {listed}, expected every notebook in order: {notebooks}")
     api = (SITE / "api.md").read_text()
     documented = set(re.findall(r"automodule:: (swin_tutor[\w.]*)", api))
-    modules = {f"swin_tutor.{p.stem}" for p in (ROOT / "swin_tutor").glob("*.py") if p.stem != "__init__"}
-    modules |= {"swin_tutor.train", "swin_tutor.exercises"}
+    package = ROOT / "swin_tutor"
+    modules = {
+        "swin_tutor." + ".".join(p.relative_to(package).with_suffix("").parts)
+        for p in package.glob("*/*.py")
+        if p.stem not in ("__init__", "__main__") and p.parent.name != "exercises"
+    }
+    modules |= {"swin_tutor.exercises"}
     if modules - documented:
         sys.exit(f"site/api.md does not document {sorted(modules - documented)}")
 

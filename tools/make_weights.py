@@ -1,7 +1,7 @@
-"""Re-create the shipped digits weights (``make weights``): swin_tutor/weights/digits_swin_v{1,2}.*
+"""Re-create the shipped digits weights (``make weights``): swin_tutor/train/weights/digits_swin_v{1,2}.*
 
-Usage: python tools/make_weights.py [--versions 1 2] [--epochs N] [--out-dir swin_tutor/weights]
-Trains the tiny Swin of notebook 09 (swin_tutor.train.tiny_swin) on scikit-learn's digits from fixed
+Usage: python tools/make_weights.py [--versions 1 2] [--epochs N] [--out-dir swin_tutor/train/weights]
+Trains the tiny Swin of notebook 09 (swin_tutor.train.digits_model.tiny_swin) on scikit-learn's digits from fixed
 seeds with the settings below, one torch thread (the same arithmetic on every run of one machine),
 and writes float16 safetensors (official key names) plus a JSON record: settings, seed, test accuracy
 of the float32 model and of the stored float16 weights, seconds, thread count, torch version.
@@ -39,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--epochs", type=int, default=EPOCHS)
-    parser.add_argument("--out-dir", type=Path, default=ROOT / "swin_tutor" / "weights")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "swin_tutor" / "train" / "weights")
     args = parser.parse_args()
     for version in args.versions:
         out = args.out_dir / f"digits_swin_v{version}.safetensors"

@@ -2,9 +2,9 @@
 
 Usage: OMP_NUM_THREADS=2 TQDM_DISABLE=1 .venv/bin/python tools/run_experiments.py [NAME ...]
 NAME is any of: shift, shift_anywhere, position, transfer, norm, errata (default: all).
-Each experiment writes swin_tutor/results/nb10_<NAME>.json (curves, accuracies, seconds, threads);
-notebook 10 loads them read-only. Every model is a TokenStack (swin_tutor.mechanisms) trained by
-swin_tutor.train.fit with the settings below; data from swin_tutor.tasks (train seed 0, test seed 1).
+Each experiment writes swin_tutor/lab/results/nb10_<NAME>.json (curves, accuracies, seconds, threads);
+notebook 10 loads them read-only. Every model is a TokenStack (swin_tutor.lab.mechanisms) trained by
+swin_tutor.train.loop.fit with the settings below; data from swin_tutor.lab.tasks (train seed 0, test seed 1).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from swin_tutor.experiments import accuracy, activation_rms_per_block, build_stack, train_stack  # noqa: E402
-from swin_tutor.mechanisms import with_window  # noqa: E402
-from swin_tutor.tasks import relative_position_task, two_window_colour_task  # noqa: E402
-from swin_tutor.train import TrainConfig  # noqa: E402
+from swin_tutor.lab.experiments import accuracy, activation_rms_per_block, train_stack  # noqa: E402
+from swin_tutor.lab.mechanisms import build_stack, with_window  # noqa: E402
+from swin_tutor.lab.tasks import relative_position_task, two_window_colour_task  # noqa: E402
+from swin_tutor.train.loop import TrainConfig  # noqa: E402
 
-OUT = ROOT / "swin_tutor" / "results"
+OUT = ROOT / "swin_tutor" / "lab" / "results"
 N_TRAIN, N_TEST = 2048, 1000
 BASE = TrainConfig(
     epochs=12, batch_size=64, lr=3e-3, weight_decay=0.05, warmup_epochs=1.0, label_smoothing=0.0,

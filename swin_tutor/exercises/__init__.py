@@ -13,10 +13,11 @@ prints the worked solution. Printed text is fixed words and integers: stable on 
 
 How to add the exercises of a notebook (e.g. notebook 09)
 ---------------------------------------------------------
-1. Create ``swin_tutor/exercises/nb09.py`` (found and imported automatically, no other file to edit).
+1. Create ``swin_tutor/exercises/nb09.py`` and add it to the import line of this package's ``__init__.py``.
    Register each exercise with one of three builders; ids are ``"09.1"``, ``"09.2"``, ...::
 
-       from swin_tutor.exercises import Mistake, choice, function, register, value
+       from swin_tutor.exercises._exercise import Mistake
+       from swin_tutor.exercises.registry import choice, function, register, value
 
        register(value(
            "09.1", "Tokens in stage 3 at 224 px",            # id, one-line title
@@ -48,88 +49,24 @@ How to add the exercises of a notebook (e.g. notebook 09)
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import re
-from collections.abc import Callable, Sequence
-from typing import Any
-
+from swin_tutor.exercises import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11  # noqa: F401  (each fills the registry)
 from swin_tutor.exercises._compare import PLACEHOLDER
-from swin_tutor.exercises._exercise import Exercise, Mistake, Result
+from swin_tutor.exercises._exercise import Exercise
+from swin_tutor.exercises.registry import REGISTRY
 
-__all__ = ["PLACEHOLDER", "____", "Exercise", "Mistake", "Result", "all_exercises", "choice", "exercise"]
-__all__ += ["function", "register", "value"]
+__all__ = ["____", "all_exercises", "exercise"]
 
 ____ = PLACEHOLDER  # the blank a starter cell leaves for the student
-_ID = re.compile(r"^\d\d\.\d+$")
-
-
-def _make(id: str, title: str, kind: str, answer: Any, kwargs: dict[str, Any]) -> Exercise:
-    if "solution" not in kwargs:
-        raise TypeError(f"exercise {id}: the worked solution= text is required")
-    return Exercise(id, title, kind, answer, solution_text=kwargs.pop("solution"), **kwargs)
-
-
-def value(id: str, title: str, *, answer: Any, **kwargs: Any) -> Exercise:
-    """An exercise whose answer is a value (number, shape, small table)."""
-    return _make(id, title, "value", answer, kwargs)
-
-
-def function(
-    id: str,
-    title: str,
-    *,
-    reference: Callable,
-    cases: Sequence[tuple[str, tuple]],
-    solution_answer: Callable,
-    **kwargs: Any,
-) -> Exercise:
-    """An exercise whose answer is a function, checked against ``reference`` on every case."""
-    return _make(id, title, "function", solution_answer, dict(kwargs, reference=reference, cases=list(cases)))
-
-
-def choice(id: str, title: str, *, choices: dict[str, tuple[str, str]], answer: str, **kwargs: Any) -> Exercise:
-    """Multiple choice: ``choices`` = {letter: (text, explanation)}; ``answer`` the right letter."""
-    return _make(id, title, "choice", answer, dict(kwargs, choices=choices))
-
-
-_REGISTRY: dict[str, Exercise] = {}
-
-
-def register(ex: Exercise) -> Exercise:
-    """Add ``ex`` to the registry; refuse a bad id, a duplicate, or an exercise without hints/solution."""
-    if not isinstance(ex, Exercise):
-        raise TypeError(f"register: expected an Exercise, got {type(ex).__name__}")
-    if not _ID.match(ex.id):
-        raise ValueError(f'register: id must look like "03.2", got {ex.id!r}')
-    if ex.id in _REGISTRY:
-        raise ValueError(f"register: exercise {ex.id} is registered twice")
-    if not ex.hints or not ex.solution_text or not ex.section or not ex.why:
-        raise ValueError(f"register: exercise {ex.id} needs hints, a solution, a why and a section")
-    if ex.kind == "choice" and (ex.solution_answer not in ex.choices or not all(e for _, e in ex.choices.values())):
-        raise ValueError(f"register: choice {ex.id} needs its answer among the letters and an explanation per choice")
-    if ex.kind == "function" and (ex.reference is None or not ex.cases):
-        raise ValueError(f"register: function exercise {ex.id} needs a reference and cases")
-    _REGISTRY[ex.id] = ex
-    return ex
-
-
-def _load_all() -> None:
-    for info in pkgutil.iter_modules(__path__):
-        if re.fullmatch(r"nb\d\d", info.name):
-            importlib.import_module(f"{__name__}.{info.name}")
 
 
 def exercise(id: str) -> Exercise:
     """The exercise with this id, e.g. ``exercise("03.2")``."""
-    _load_all()
-    if id not in _REGISTRY:
-        known = ", ".join(sorted(_REGISTRY)) or "none"
+    if id not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY)) or "none"
         raise ValueError(f"exercise: no exercise {id!r}; known ids: {known}")
-    return _REGISTRY[id]
+    return REGISTRY[id]
 
 
 def all_exercises() -> list[Exercise]:
     """Every registered exercise, sorted by id."""
-    _load_all()
-    return [_REGISTRY[k] for k in sorted(_REGISTRY, key=lambda k: tuple(map(int, k.split("."))))]
+    return [REGISTRY[k] for k in sorted(REGISTRY, key=lambda k: tuple(map(int, k.split("."))))]

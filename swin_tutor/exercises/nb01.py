@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from swin_tutor.exercises import Mistake, choice, function, register, value
-from swin_tutor.flops import global_msa_macs, window_msa_macs
-from swin_tutor.images import make_test_card
+from swin_tutor.core.flops import global_msa_macs, window_msa_macs
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import choice, function, register, value
+from swin_tutor.lesson.images import make_test_card
 
 COST = "Why global attention explodes on small patches"
 

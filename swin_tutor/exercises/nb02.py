@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from swin_tutor.exercises import Mistake, function, register, value
-from swin_tutor.images import make_test_card
-from swin_tutor.patches import merge_gather
+from swin_tutor.core.patches import merge_gather
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import function, register, value
+from swin_tutor.lesson.images import make_test_card
 
 GATHER = "The official gather order $x_0, x_1, x_2, x_3$"
 UNFOLD = "1. Unfold's channel order is not the official order"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from swin_tutor.exercises import Mistake, choice, function, register, value
-from swin_tutor.images import make_test_card
-from swin_tutor.windows import cyclic_shift, window_partition
+from swin_tutor.core.windows import cyclic_shift, window_partition
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import choice, function, register, value
+from swin_tutor.lesson.images import make_test_card
 
 SHIFTED = "Shifted windows: 81 of them, if you shift the grid"
 ROLL = "`torch.roll`: shift the map instead of the windows"

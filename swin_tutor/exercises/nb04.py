@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from swin_tutor.exercises import Mistake, choice, function, register, value
-from swin_tutor.masks import shifted_window_mask
+from swin_tutor.core.masks import shifted_window_mask
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import choice, function, register, value
 
 KINDS = "One mask per window"
 REGIONS = "Nine regions"

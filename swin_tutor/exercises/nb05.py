@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import torch
 
-from swin_tutor.exercises import Mistake, function, register, value
-from swin_tutor.position_bias import relative_position_index
+from swin_tutor.core.position_bias import relative_position_index
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import function, register, value
 
 STEP = "The index, step by step: a $2\\times2$ window"
 TIMES = "3. Forgetting the multiplication by $2M_w-1$, or using $2M_h-1$"

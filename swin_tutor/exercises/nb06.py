@@ -7,8 +7,9 @@ import math
 
 import torch
 
-from swin_tutor.exercises import Mistake, function, register, value
-from swin_tutor.position_bias import log_spaced_coords_table
+from swin_tutor.core.position_bias import log_spaced_coords_table
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import function, register, value
 
 COORDS = "Linear and log-spaced coordinates"
 BOTH_AXES = "1. Dividing both axes by the first window size"

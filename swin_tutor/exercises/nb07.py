@@ -3,7 +3,8 @@ the largest attention ratio under the logit-scale clamp, and why deep post-norm 
 
 from __future__ import annotations
 
-from swin_tutor.exercises import Mistake, choice, register, value
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import choice, register, value
 
 PLACES = "Three places for the LayerNorm"
 COSINE = "Scaled cosine attention"

@@ -3,8 +3,9 @@ and why a window-16 SwinV2 loads window-8 weights without resizing."""
 
 from __future__ import annotations
 
-from swin_tutor.exercises import Mistake, choice, register, value
-from swin_tutor.flops import global_msa_macs
+from swin_tutor.core.flops import global_msa_macs
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import choice, register, value
 
 COUNTS = "Parameters and multiply-adds against the papers"
 GLOBAL = "Window attention against global attention"

@@ -3,7 +3,8 @@ which stages attend globally, and the accuracy a model that learned nothing gets
 
 from __future__ import annotations
 
-from swin_tutor.exercises import Mistake, register, value
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import register, value
 
 SIZES = "Why these sizes"
 TRAINING = "Training live"

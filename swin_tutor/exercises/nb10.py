@@ -3,7 +3,8 @@ left by shifting a one-window map (erratum 6), and why no shift cannot solve "sa
 
 from __future__ import annotations
 
-from swin_tutor.exercises import Mistake, choice, register, value
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import choice, register, value
 
 SHIFT = "1. Shifted windows: information has to cross a window border"
 ERRATA = "5. Tutorial errata with consequences"

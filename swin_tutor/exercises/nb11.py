@@ -3,7 +3,8 @@ last stage, and the layout Grad-CAM needs."""
 
 from __future__ import annotations
 
-from swin_tutor.exercises import Mistake, choice, register, value
+from swin_tutor.exercises._exercise import Mistake
+from swin_tutor.exercises.registry import choice, register, value
 
 ATTN = "1. Where one query token attends: W-MSA and SW-MSA, every head"
 CAM = "3. Where the prediction comes from: Grad-CAM, and why the target layer matters"
@@ -62,7 +63,7 @@ register(
         why="channels must be the second axis and the token axis must be split into rows and columns, in that order.",
         mistakes=[Mistake("c", "reshape without transpose", "it scrambles tokens and channels.", CAM)],
         hints=["Which axis of (B, h*w, C) holds the channels, and where does Grad-CAM expect them?"],
-        solution="x.transpose(1, 2).reshape(B, C, h, w) (swin_tutor.explain.tokens_to_nchw): (b).",
+        solution="x.transpose(1, 2).reshape(B, C, h, w) (swin_tutor.lab.explain.tokens_to_nchw): (b).",
         section=CAM,
     )
 )

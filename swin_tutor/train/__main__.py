@@ -1,5 +1,5 @@
 """``python -m swin_tutor.train``: the command line of :mod:`swin_tutor.train.cli`."""
 
-from .cli import main
+from swin_tutor.train.cli import main
 
 main()

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import torch
 
-from ..data import digits_datasets
-from ..digits_model import tiny_swin
-from ..distributed import is_main_process
-from ..export import save_checkpoint
-from . import TrainConfig, evaluate, fit
+from swin_tutor.checkpoints.export import save_checkpoint
+from swin_tutor.train.data import digits_datasets
+from swin_tutor.train.digits_model import tiny_swin
+from swin_tutor.train.distributed import is_main_process
+from swin_tutor.train.loop import TrainConfig, evaluate, fit
 
 __all__ = ["build_parser", "format_epoch", "main", "train_digits"]
 

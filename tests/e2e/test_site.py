@@ -6,7 +6,7 @@ decoded (naturalWidth > 0), MathJax typeset the maths (no TeX error, no raw `\\(
 `\\begin{` left in the visible text), every link into the site answers 200 and lands on an anchor
 that exists. Then: a notebook page has previous/next links and Binder/Colab launch links, a
 collapsed <details> answer starts closed and opens on click, the full-text search finds a word, and
-every static fallback of a live control (a `.swin-stepper`, swin_tutor.live.FrameStepper) changes its
+every static fallback of a live control (a `.swin-stepper`, swin_tutor.plot.live.FrameStepper) changes its
 frame when its next button is clicked.
 Screenshots of every page land in build/site-e2e/.
 
@@ -278,7 +278,7 @@ STEPPERS_JS = """() => [...document.querySelectorAll('.swin-stepper')].map((s) =
 
 
 def test_every_static_fallback_steps_when_clicked(server, browser):
-    """Every FrameStepper on the site (swin_tutor.live: the static version of a live control) shows its
+    """Every FrameStepper on the site (swin_tutor.plot.live: the static version of a live control) shows its
     first frame, and its next button shows another frame (another image and caption), then prev goes back."""
     with_steppers = {
         p.relative_to(SITE).as_posix(): p.read_text().count('class="swin-stepper"')

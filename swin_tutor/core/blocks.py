@@ -1,0 +1,246 @@
+"""Swin Transformer blocks: (shifted) window attention and an MLP, each in a residual branch.
+
+Layout: blocks take and return token maps (B, H, W, C), of any size H, W. What depends on the
+size (the official clamp rule, the shifted-window mask, the order of the tokens in the windows) is
+worked out once per size (:func:`window_geometry`) and kept; the size the block was built for is
+ready from the start, in buffers that move with ``.to(device)``.
+
+Where the LayerNorm sits (``norm_placement``):
+- ``"pre"`` (Swin v1):           x = x + f(norm(x))
+- ``"post"`` (original Transformer): x = norm(x + f(x))
+- ``"res_post"`` (Swin V2):      x = x + norm(f(x))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import torch
+import torch.nn as nn
+
+from swin_tutor.core.attention import WindowAttention, WindowAttentionV2
+from swin_tutor.core.cache import SizeCache
+from swin_tutor.core.masks import shifted_window_mask
+from swin_tutor.core.mlp import DropPath, Mlp
+from swin_tutor.core.validation import check_int, check_map, check_number, check_rate, pad_to_multiple, positive_pair
+from swin_tutor.core.windows import (
+    clamp_window_and_shift,
+    cyclic_shift,
+    reverse_cyclic_shift,
+    shifted_window_order,
+    window_partition,
+    window_reverse,
+)
+
+__all__ = [
+    "DropPath",
+    "Mlp",
+    "NormPlacement",
+    "SwinTransformerBlock",
+    "SwinTransformerBlockV2",
+    "WindowGeometry",
+    "window_geometry",
+]
+
+NormPlacement = Literal["pre", "post", "res_post"]
+
+
+@dataclass(frozen=True)
+class WindowGeometry:
+    """What a block derives from one map size (H, W)."""
+
+    window_size: int  # after the clamp rule
+    shift_size: int  # after the clamp rule
+    padded_resolution: tuple[int, int]  # H, W rounded up to multiples of the window
+    mask: torch.Tensor | None  # (nW, N, N) official mask (0 / -100), None when not shifted
+    order: torch.Tensor  # (Hp * Wp,) the token order of cyclic_shift + window_partition
+    inverse: torch.Tensor  # (Hp * Wp,) its inverse
+
+
+def window_geometry(
+    height: int, width: int, window_size: int, shift_size: int, device: torch.device | str | None = None
+) -> WindowGeometry:
+    """Apply the clamp rule to an (H, W) map and build the mask and token order for it."""
+    ws, s = clamp_window_and_shift((height, width), window_size, shift_size)
+    hp, wp = height + (-height) % ws, width + (-width) % ws
+    mask = shifted_window_mask(hp, wp, ws, s).to(device) if s > 0 else None
+    order, inverse = shifted_window_order(hp, wp, ws, s)
+    return WindowGeometry(ws, s, (hp, wp), mask, order.to(device), inverse.to(device))
+
+
+class SwinTransformerBlock(nn.Module):
+    """One Swin v1 block: W-MSA (shift 0) or SW-MSA (shift > 0), then the MLP, pre-norm by default.
+
+    ``input_resolution`` is the map size the block is built (and counted) for; it runs on any size.
+    The official clamp rule applies per size: when ``min(H, W) <= window_size`` the window shrinks to
+    the map and the block does not shift. Maps the window does not divide are zero-padded at the
+    bottom and right for attention (as timm and Hugging Face do) and cropped back afterwards.
+    """
+
+    default_norm_placement: NormPlacement = "pre"
+    # The windows are cut by one precomputed gather (fast); False runs the steps one by one (the
+    # readable path of notebook 03). Both give the same numbers (tests/test_model_v1.py).
+    use_gather: bool = True
+
+    def __init__(
+        self,
+        dim: int,
+        input_resolution: tuple[int, int],
+        num_heads: int,
+        window_size: int = 7,
+        shift_size: int = 0,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path: float = 0.0,
+        norm_placement: NormPlacement | None = None,
+    ) -> None:
+        super().__init__()
+        self.dim = check_int(dim, "dim", minimum=1)
+        self.input_resolution = positive_pair(input_resolution, "input_resolution")
+        self.num_heads = num_heads
+        self.mlp_ratio = check_number(mlp_ratio, "mlp_ratio", above=0)
+        self.norm_placement = norm_placement or self.default_norm_placement
+        if self.norm_placement not in get_args(NormPlacement):
+            raise ValueError(f"norm_placement must be one of {get_args(NormPlacement)}, got {self.norm_placement!r}")
+        # What the block was asked for; each map size clamps it on its own (window_geometry).
+        self.requested_window_size, self.requested_shift_size = window_size, shift_size
+        built = window_geometry(*self.input_resolution, window_size, shift_size)
+
+        self.norm1 = nn.LayerNorm(dim)
+        # The attention (and a v1 bias table) is made for the requested window; a clamped window
+        # uses its central part, exactly as a block built for the smaller map with these weights.
+        self.attn = self._make_attention(dim, window_size, num_heads, qkv_bias, attn_drop, drop)
+        self.drop_path = DropPath(check_rate(drop_path, "drop_path"))
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, max(1, int(dim * mlp_ratio)), check_rate(drop, "drop"))
+
+        # The built size, ready in buffers (moved by .to()); other sizes go through the cache.
+        self._window_size, self._shift_size = built.window_size, built.shift_size
+        self.padded_resolution = built.padded_resolution
+        self.register_buffer("attn_mask", built.mask, persistent=False)
+        self.register_buffer("token_order", built.order, persistent=False)
+        self.register_buffer("token_order_inverse", built.inverse, persistent=False)
+        self._geometries: SizeCache[WindowGeometry] = SizeCache(limit=8)
+
+    @property
+    def window_size(self) -> int:
+        """The window at the built resolution, after the clamp rule (read-only)."""
+        return self._window_size
+
+    @property
+    def shift_size(self) -> int:
+        """The shift at the built resolution, after the clamp rule (read-only)."""
+        return self._shift_size
+
+    def _make_attention(self, dim, window_size, num_heads, qkv_bias, attn_drop, proj_drop) -> nn.Module:
+        return WindowAttention(dim, window_size, num_heads, qkv_bias, attn_drop, proj_drop)
+
+    def geometry(self, height: int, width: int) -> WindowGeometry:
+        """Window, shift, padding, mask and token order for an (H, W) map (built once per size)."""
+        if (height, width) == self.input_resolution:
+            return WindowGeometry(
+                self.window_size,
+                self.shift_size,
+                self.padded_resolution,
+                self.attn_mask,
+                self.token_order,
+                self.token_order_inverse,
+            )
+        device = self.token_order.device
+        return self._geometries.get(
+            (height, width, device),
+            lambda: window_geometry(height, width, self.requested_window_size, self.requested_shift_size, device),
+        )
+
+    def window_attention(self, x: torch.Tensor) -> torch.Tensor:
+        """The attention branch on a (B, H, W, C) map: pad, shift, partition, attend, undo all three."""
+        b, h, w, c = x.shape
+        g = self.geometry(h, w)
+        ws, s = g.window_size, g.shift_size
+        x = pad_to_multiple(x, ws)  # 1. pad H and W up to multiples of the window
+        hp, wp = g.padded_resolution
+        if not self.use_gather:  # the steps of notebook 03, one at a time
+            x = cyclic_shift(x, s)  # 2. roll up and left by s
+            windows = window_partition(x, ws).reshape(-1, ws * ws, c)  # 3. cut: (B*nW, N, C)
+            windows = self.attn(windows, g.mask, ws)  # 4. attention inside each window
+            x = window_reverse(windows.view(-1, ws, ws, c), ws, hp, wp)  # 5. windows back into a map
+            x = reverse_cyclic_shift(x, s)  # 6. roll back down and right
+        else:  # the same, with steps 2+3 and 5+6 each one precomputed gather (a third of the copying)
+            windows = x.reshape(b, hp * wp, c).index_select(1, g.order).view(-1, ws * ws, c)  # 2+3
+            windows = self.attn(windows, g.mask, ws)  # 4.
+            x = windows.reshape(b, hp * wp, c).index_select(1, g.inverse).view(b, hp, wp, c)  # 5+6
+        if (hp, wp) != (h, w):
+            x = x[:, :h, :w, :].contiguous()  # 7. crop the padding away
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, H, W, C) -> (B, H, W, C)."""
+        check_map(x, "a Swin block")
+        if x.shape[3] != self.dim or min(x.shape[1:3]) < 1:
+            raise ValueError(f"this block expects maps (B, H, W, {self.dim}), got {tuple(x.shape)}")
+        if self.norm_placement == "pre":
+            x = x + self.drop_path(self.window_attention(self.norm1(x)))
+            x = x + self.drop_path(self.mlp(self.norm2(x)))
+        elif self.norm_placement == "res_post":
+            x = x + self.drop_path(self.norm1(self.window_attention(x)))
+            x = x + self.drop_path(self.norm2(self.mlp(x)))
+        else:  # "post"
+            x = self.norm1(x + self.drop_path(self.window_attention(x)))
+            x = self.norm2(x + self.drop_path(self.mlp(x)))
+        return x
+
+    def extra_repr(self) -> str:
+        return (
+            f"dim={self.dim}, input_resolution={self.input_resolution}, num_heads={self.num_heads}, "
+            f"window_size={self.window_size}, shift_size={self.shift_size}, norm_placement={self.norm_placement!r}"
+        )
+
+
+class SwinTransformerBlockV2(SwinTransformerBlock):
+    """One Swin V2 block: scaled cosine attention with a continuous position bias, res-post-norm."""
+
+    default_norm_placement: NormPlacement = "res_post"
+
+    def __init__(
+        self,
+        dim: int,
+        input_resolution: tuple[int, int],
+        num_heads: int,
+        window_size: int = 8,
+        shift_size: int = 0,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop: float = 0.0,
+        attn_drop: float = 0.0,
+        drop_path: float = 0.0,
+        norm_placement: NormPlacement | None = None,
+        pretrained_window_size: int = 0,
+    ) -> None:
+        self._pretrained_window_size = pretrained_window_size  # read by _make_attention
+        super().__init__(
+            dim,
+            input_resolution,
+            num_heads,
+            window_size,
+            shift_size,
+            mlp_ratio,
+            qkv_bias,
+            drop,
+            attn_drop,
+            drop_path,
+            norm_placement,
+        )
+
+    def _make_attention(self, dim, window_size, num_heads, qkv_bias, attn_drop, proj_drop) -> nn.Module:
+        return WindowAttentionV2(
+            dim, window_size, num_heads, qkv_bias, attn_drop, proj_drop, self._pretrained_window_size
+        )
+
+    def init_respostnorm(self) -> None:
+        """Zero the post-norms' weight and bias (as the official code does): the block starts as identity."""
+        for norm in (self.norm1, self.norm2):
+            nn.init.zeros_(norm.weight)
+            nn.init.zeros_(norm.bias)

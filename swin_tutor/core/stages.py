@@ -1,0 +1,56 @@
+"""One stage of a Swin Transformer: blocks alternating shift 0 and window // 2, then patch merging.
+
+Layout: (B, H, W, C) maps in; (B, H/2, W/2, 2C) out when the stage merges, else (B, H, W, C).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn as nn
+
+from swin_tutor.core.blocks import SwinTransformerBlock
+
+__all__ = ["BasicLayer"]
+
+
+class BasicLayer(nn.Module):
+    """One stage: ``depth`` blocks alternating shift 0 and window // 2, then (optionally) merging."""
+
+    def __init__(
+        self,
+        make_block: Callable[..., SwinTransformerBlock],
+        dim: int,
+        input_resolution: tuple[int, int],
+        depth: int,
+        num_heads: int,
+        window_size: int,
+        drop_path: Sequence[float],
+        downsample: type[nn.Module] | None,
+    ) -> None:
+        super().__init__()
+        self.dim = dim
+        self.input_resolution = input_resolution
+        self.depth = depth
+        self.blocks = nn.ModuleList(
+            make_block(
+                dim=dim,
+                input_resolution=input_resolution,
+                num_heads=num_heads,
+                window_size=window_size,
+                shift_size=0 if i % 2 == 0 else window_size // 2,
+                drop_path=drop_path[i],
+            )
+            for i in range(depth)
+        )
+        self.downsample = downsample(dim) if downsample is not None else None
+
+    def forward_blocks(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.forward_blocks(x)
+        return self.downsample(x) if self.downsample is not None else x

@@ -1,0 +1,1 @@
+"""Pictures of the tensors: every plotting helper of the notebooks and the kernel-free frame stepper."""
