@@ -8,14 +8,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 # The stamp records the lock it was installed from: a changed lock reinstalls, nothing else does.
 STAMP := $(VENV)/.installed
+# Which PyTorch build setup installs. cpu (default): the CPU build; tools/torch_source.py asks the
+# configured pip source (pip's dry run) and adds PyTorch's CPU index only where that source would give
+# the CUDA build (PyPI on Linux: several GB). cuda: the configured source's build, CUDA on Linux
+# (make clean first when .venv exists: make lab TORCH=cuda).
+TORCH ?= cpu
 
 # Tests run JOBS pytest workers with one torch thread each: more threads than cores makes torch's
 # thread pools spin against each other (measured here: 2 workers x 2 threads took 2.4x as long).
 TEST_THREADS ?= 1
-TEST_ENV := OMP_NUM_THREADS=$(TEST_THREADS) MKL_NUM_THREADS=$(TEST_THREADS)
-# The same environment for tests, for 'make notebooks' and for the kernels nbval starts.
+TEST_ENV := OMP_NUM_THREADS=$(TEST_THREADS) MKL_NUM_THREADS=$(TEST_THREADS) TQDM_DISABLE=1
+# The same environment for tests, for 'make notebooks' and for the kernels nbval starts. TQDM_DISABLE
+# goes only to the commands that run tests or notebooks (TEST_ENV), not to make lab: a learner's
+# training loop in JupyterLab shows its progress bar.
 export MPLBACKEND := module://matplotlib_inline.backend_inline
-export TQDM_DISABLE := 1
 export PYTHONHASHSEED := 0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -23,19 +29,31 @@ export TRANSFORMERS_OFFLINE := 1
 # Jupyter refuses to run as root unless told (containers, Binder-like sandboxes).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test slow check unit nbval nbval-portable lint format notebooks slides e2e site site-e2e bench weights lock clean
+.PHONY: setup lab trust student-copies test slow check unit nbval nbval-portable lint format notebooks slides e2e site site-e2e bench weights lock clean
 
 setup: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python tools/torch_source.py --torch $(TORCH) > $(VENV)/.torch-source
+	$(BIN)/python -m pip install $$(cat $(VENV)/.torch-source) -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python tools/rise_widgets.py
 	@touch $(STAMP)
 
-lab: setup
+lab: setup trust
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.root_dir=notebooks $(ROOT_FLAG)
+
+# Jupyter's notebook signatures (in your Jupyter data folder, not in the files): JupyterLab runs the
+# scripts of a trusted notebook's stored outputs, so the kernel-free steppers work before any cell runs.
+trust: setup
+	$(BIN)/jupyter trust $(wildcard notebooks/[0-9][0-9]_*.ipynb notebooks/student/*.ipynb)
+
+# Copies for students in notebooks/student/ (git-ignored; JupyterLab shows it): the <details> answer
+# blocks removed, image paths adjusted. Re-running overwrites the copies.
+student-copies: setup
+	$(BIN)/python tools/student_copies.py notebooks/student notebooks/[0-9][0-9]_*.ipynb
 
 # The whole suite except the tests marked slow (retraining the shipped weights, torchrun, ...).
 test: setup
@@ -95,10 +113,11 @@ site: setup $(DOCS_STAMP)
 site-e2e: setup
 	@test -f build/site/index.html || $(MAKE) site
 	bash tools/ensure_chromium.sh
-	$(BIN)/python -m pytest -p no:xdist -m site -q tests/e2e/test_site.py
+	$(BIN)/python -m pytest -p no:xdist -m site -q -s tests/e2e/test_site.py tests/e2e/test_live_page.py
 
-# RISE slide types for every cell and the Colab set-up cell after each title (tools/slides.py; idempotent).
-# A notebook it inserted the Colab cell into must be re-executed after (make notebooks): the counts shift.
+# RISE slide types for every cell, the Colab set-up cell after each title, test markers as cell tags
+# (tools/slides.py; idempotent). A notebook it inserted the Colab cell into must be re-executed after
+# (make notebooks): the counts shift.
 slides: setup
 	$(BIN)/python tools/slides.py notebooks/[0-9][0-9]_*.ipynb
 
@@ -116,7 +135,8 @@ weights: setup
 
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet torch==2.13.0 && .lock-venv/bin/pip install --quiet -e '.[dev]'
+	.lock-venv/bin/pip install $$(.lock-venv/bin/python tools/torch_source.py) torch==$$(sed -n 's/^torch==//p' requirements.lock)
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
 	.lock-venv/bin/pip freeze --all --exclude-editable | grep -v "^pip==" | sed 's/^torch==\(.*\)+cpu/torch==\1/' > requirements.lock.new
 	rm -rf .lock-venv && mv requirements.lock.new requirements.lock
 

@@ -3,8 +3,9 @@
 The folders are the layers, each importing only from the ones below it:
 
 - ``core/``: the model (validation, windows, masks, position bias, patches, attention, MLP, blocks,
-  stages, model, sizes, cost);
-- ``checkpoints/``: file formats, key names, loading and export;
+  stages, model, sizes, cost) and the model as a backbone;
+- ``checkpoints/``: file formats, key names, loading and export; ``dense/`` beside it: decoders
+  (UPerNet, FPN) and the segmenter;
 - ``train/``: digits data, the training loop and its command line;
 - ``lab/``: experiments on the mechanisms, synthetic tasks, Grad-CAM;
 - ``plot/`` and ``lesson/`` beside them: pictures, and what notebooks need around the model;
@@ -18,8 +19,10 @@ from swin_tutor.checkpoints.files import CheckpointError
 from swin_tutor.checkpoints.keys import convert_hf_state_dict
 from swin_tutor.checkpoints.loading import LoadReport, load_checkpoint, transfer_state_dict
 from swin_tutor.core.attention import WindowAttention, WindowAttentionV2
+from swin_tutor.core.backbone import SwinBackbone
 from swin_tutor.core.blocks import SwinTransformerBlock, SwinTransformerBlockV2, window_geometry
 from swin_tutor.core.compiled import compile_model
+from swin_tutor.core.config import SwinConfig
 from swin_tutor.core.flops import count_macs, count_parameters, global_msa_macs, window_msa_macs
 from swin_tutor.core.masks import (
     easy_shifted_window_mask,
@@ -29,7 +32,7 @@ from swin_tutor.core.masks import (
     shifted_window_mask,
 )
 from swin_tutor.core.mlp import DropPath, Mlp
-from swin_tutor.core.model import SwinTransformer, SwinTransformerV2, init_weights
+from swin_tutor.core.model import SwinTransformer, SwinTransformerV2, build_model, init_weights
 from swin_tutor.core.patches import (
     PatchEmbed,
     PatchMerging,
@@ -45,7 +48,7 @@ from swin_tutor.core.position_bias import (
     relative_position_index,
     resize_relative_position_bias_table,
 )
-from swin_tutor.core.sizes import swin_b, swin_l, swin_s, swin_t, swinv2_b, swinv2_s, swinv2_t
+from swin_tutor.core.sizes import swin, swin_b, swin_l, swin_s, swin_t, swinv2_b, swinv2_s, swinv2_t
 from swin_tutor.core.validation import pad_to_multiple
 from swin_tutor.core.windows import (
     clamp_window_and_shift,
@@ -60,6 +63,7 @@ from swin_tutor.lesson.images import imagenet_normalize, make_test_card, read_im
 __version__ = "0.1.0"
 
 __all__ = [
+    "build_model",
     "compile_model",
     "CheckpointError",
     "clamp_window_and_shift",
@@ -95,10 +99,13 @@ __all__ = [
     "SharedRelativePositionBias",
     "shifted_window_mask",
     "shifted_window_order",
+    "swin",
     "swin_b",
     "swin_l",
     "swin_s",
     "swin_t",
+    "SwinBackbone",
+    "SwinConfig",
     "SwinTransformer",
     "SwinTransformerBlock",
     "SwinTransformerBlockV2",

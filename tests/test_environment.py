@@ -57,3 +57,13 @@ def test_environment_yml_installs_the_lock_and_the_package():
     lock_header = (ROOT / "requirements.lock").read_text().splitlines()[0]
     assert f"Python {python.group(1)}" in lock_header, "environment.yml and requirements.lock target different Pythons"
     assert "conda-forge" in text
+
+
+def test_environment_yml_installs_the_cpu_build_of_torch():
+    """conda's pip section adds PyTorch's CPU index (its 2.13.0+cpu sorts above PyPI's CUDA 2.13.0 on Linux),
+    the same index tools/torch_source.py adds for make setup where the configured source gives CUDA."""
+    text = (ROOT / "environment.yml").read_text()
+    pip = text[text.index("- pip:") :]
+    assert re.search(r"^\s*-\s*--extra-index-url https://download\.pytorch\.org/whl/cpu\s*$", pip, re.M)
+    assert pip.index("--extra-index-url") < pip.index("-r requirements.lock"), "the index must come first"
+    assert "https://download.pytorch.org/whl/cpu" in (ROOT / "tools" / "torch_source.py").read_text()

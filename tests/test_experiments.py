@@ -15,7 +15,7 @@ from swin_tutor.lab.experiments import (
     train_stack,
     window_transfer,
 )
-from swin_tutor.lab.mechanisms import ForcedShiftAttention, attention_modules, build_stack, with_window
+from swin_tutor.lab.mechanisms import ForcedShiftAttention, attention_modules, build_stack, unshifted, with_window
 from swin_tutor.lab.tasks import relative_position_task, two_window_colour_task
 
 
@@ -119,6 +119,37 @@ def test_with_window_keeps_weights_and_resizes_v1_tables(version):
     x = torch.rand(2, 3, 16, 16)
     with torch.no_grad():
         assert torch.allclose(same(x), model(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_with_window_on_a_larger_map_keeps_every_weight(version):
+    """Window 4 on 8x8 maps -> window 8 on 16x16 maps (the transfer test of notebook 10): same weights, new geometry."""
+    model = build_stack(seed=0, version=version)
+    big = with_window(model, 8, size=16)
+    assert big.config.size == 16 and [b.window_size for b in big.blocks] == [8] * 4
+    assert torch.equal(big.head.weight, model.head.weight)
+    assert big(torch.rand(2, 3, 16, 16)).shape == (2, 2)
+    test = relative_position_task(8, seed=1, size=16, window=8, block=8)
+    scores = window_transfer(model, test, (8,), size=16)
+    assert set(scores) == {8} and scores[8] == accuracy(with_window(model, 8, size=16), test)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_unshifted_removes_every_shift_and_keeps_the_weights(version):
+    from swin_tutor.train.digits_model import load_digits_model
+
+    shifted = load_digits_model(version)  # trained: a v2 res-post-norm branch starts at zero
+    assert any(b.shift_size for layer in shifted.layers for b in layer.blocks)
+    before = {k: v.clone() for k, v in shifted.state_dict().items()}
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        out_shifted = shifted(x)
+        plain = unshifted(shifted)
+        out_plain = plain(x)
+    assert all(b.shift_size == 0 and b.attn_mask is None for layer in plain.layers for b in layer.blocks)
+    after = plain.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in after if "attn_mask" not in k)
+    assert not torch.allclose(out_shifted, out_plain)  # the same weights on other windows
 
 
 def test_activation_rms_per_block_counts_every_block():

@@ -11,6 +11,7 @@ from swin_tutor.lab.explain import (
     capture_block_input,
     effective_receptive_field,
     grad_cam,
+    paste_digits,
     query_attention,
     relative_bias_image,
     tokens_to_nchw,
@@ -82,13 +83,13 @@ def test_relative_bias_image_orientation():
     attn = model.blocks[0].attn
     with torch.no_grad():
         attn.relative_position_bias_table.copy_(torch.arange(49.0).view(49, 1).expand(49, 2))
-    image = relative_bias_image(attn)  # (heads, 7, 7), key - query
+    image = relative_bias_image(attn)  # (heads, 7, 7), offsets query - key (notebook 05's convention)
     assert image.shape == (2, 7, 7)
     assert image[0, 3, 3] == 3 * 7 + 3  # offset 0
-    # key one column right of the query: query - key = (0, -1), the table row 3 * 7 + 2
-    assert image[0, 3, 4] == 3 * 7 + 2
-    # key one row below: query - key = (-1, 0), row 2 * 7 + 3
-    assert image[1, 4, 3] == 2 * 7 + 3
+    # pixel (3, 4): query - key = (0, +1), a key one column left of the query, the table row 3 * 7 + 4
+    assert image[0, 3, 4] == 3 * 7 + 4
+    # pixel (4, 3): query - key = (+1, 0), a key one row above, row 4 * 7 + 3
+    assert image[1, 4, 3] == 4 * 7 + 3
     v2 = build_stack(seed=0, version=2).blocks[0].attn
     bias = relative_bias_image(v2)
     assert bias.shape == (2, 7, 7) and bool(((bias > 0) & (bias < 16)).all())
@@ -168,3 +169,60 @@ def test_effective_receptive_field_of_stage0_stays_in_reach():
     assert (field[inside] > 0).float().mean() > 0.5
     with pytest.raises(ValueError, match="stage"):
         effective_receptive_field(model, torch.randn(1, 1, 32, 32), "stage9")
+
+
+def test_grad_cam_sequence_layout_is_the_pitfall_it_names():
+    """``sequence_as_bchw`` views the (B, h*w, C) sequence as (B, C, h, w): on the pooled-linear model whose map is
+    known, the right layout gives it exactly and the wrong one gives something else."""
+    model = _PooledLinearModel()
+    images = torch.zeros(1, 1, 6, 6)
+    images[0, 0, 1:3, 3:5] = 1.0
+    right = grad_cam(model, images, model.features, class_index=torch.tensor([0]))
+    wrong = grad_cam(model, images, model.features, class_index=torch.tensor([0]), layout="sequence_as_bchw")
+    assert right.shape == wrong.shape == (1, 6, 6)
+    assert not torch.allclose(right, wrong, atol=1e-3)
+
+
+def test_paste_digits_places_each_digit_in_its_tile():
+    digits = torch.arange(2 * 4 * 4, dtype=torch.float32).view(2, 1, 4, 4)
+    scene = paste_digits(digits, [(0, 1), (1, 0)], (2, 2), background=-1.0)
+    assert scene.shape == (1, 1, 8, 8)
+    assert torch.equal(scene[0, :, 0:4, 4:8], digits[0]) and torch.equal(scene[0, :, 4:8, 0:4], digits[1])
+    assert (scene[0, 0, 0:4, 0:4] == -1).all() and (scene[0, 0, 4:8, 4:8] == -1).all()
+    with pytest.raises(ValueError, match="slots"):
+        paste_digits(digits, [(0, 0)], (2, 2), background=0.0)
+    with pytest.raises(ValueError, match="outside"):
+        paste_digits(digits, [(0, 0), (2, 0)], (2, 2), background=0.0)
+
+
+def test_pictures_of_notebooks_10_and_11_draw_what_they_claim():
+    """Reach drawn as reached / not reached; one colour per model name; head maps with a named legend;
+    bias images labelled with query - key offsets."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from swin_tutor.lab.experiments import reach, receptive_field
+    from swin_tutor.plot.trained import MODEL_COLOURS, plot_curves, show_bias_images, show_head_maps, show_reach_row
+
+    model = build_stack(seed=0, shift="none")
+    field = receptive_field(model, 2, (4, 4))
+    fig, axes = show_reach_row([field], ["no shift"], window=4, query=(4, 4))
+    assert (axes[0].images[0].get_array() == reach(field).numpy()).all()
+    assert axes[0].get_title().endswith("16 of 64 tokens")
+    plt.close(fig)
+    runs = {"shifted windows": {"test_acc_curve": [0.5, 1.0]}, "no shift": {"test_acc_curve": [0.5, 0.5]}}
+    ax = plot_curves(runs)
+    colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    assert colours["shifted windows"] == MODEL_COLOURS["shifted windows"] != colours["no shift"]
+    plt.close(ax.figure)
+    digits = tiny_swin(1).eval()
+    block = digits.layers[0].blocks[1]
+    result = query_attention(block, capture_block_input(digits, block, torch.randn(1, 1, 32, 32)), (0, 0))
+    fig, axes = show_head_maps(result, (0, 0), "corner", base=torch.rand(16, 16).numpy())
+    assert len(axes) == 2 and [t.get_text() for t in fig.legends[0].get_texts()][0] == "query token"
+    plt.close(fig)
+    fig, axes = show_bias_images(relative_bias_image(block.attn), "bias")
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["-3", "0", "+3"]
+    plt.close(fig)

@@ -67,7 +67,7 @@ def _hf_twin_of(model, folder):
 )
 def test_export_hf_loads_with_the_same_logits(version, overrides, tmp_path):
     model = _model(version, **overrides)
-    folder = export_hf(model, tmp_path / "hf")
+    folder = export_hf(model, tmp_path / "hf", rgb_input=False)  # one channel, as swin_tutor's model
     assert (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
     config = json.loads((folder / "config.json").read_text())
     assert len(config["id2label"]) == 10 and config["model_type"] == ("swinv2" if version == 2 else "swin")
@@ -88,3 +88,36 @@ def test_export_hf_loads_with_the_same_logits(version, overrides, tmp_path):
 def test_export_hf_refuses_what_hugging_face_v1_cannot_run(tmp_path):
     with pytest.raises(ValueError, match="smaller than the window"):
         export_hf(_model(1), tmp_path / "hf")
+
+
+def test_export_hf_runs_in_a_transformers_pipeline_on_a_digit(tmp_path):
+    """preprocessor_config.json (size, resampling, the digits' mean/std) lets pipeline() classify a PIL digit
+    as swin_tutor does; the grey model goes out with three equal input channels (pipeline hands over RGB)."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+    from transformers import pipeline
+
+    from swin_tutor.train.data import normalize
+    from swin_tutor.train.digits_model import load_digits_model
+
+    model = load_digits_model(2)
+    folder = export_hf(model, tmp_path / "hf")
+    processor = json.loads((folder / "preprocessor_config.json").read_text())
+    assert processor["size"] == {"height": 32, "width": 32} and processor["image_mean"] == [0.305] * 3
+    assert processor["image_std"] == [0.324] * 3 and processor["resample"] == 2  # bilinear
+    classify = pipeline("image-classification", model=str(folder), device="cpu")
+    digits = load_digits()
+    for i in (0, 7, 13):
+        picture = Image.fromarray((digits.images[i] / 16 * 255).round().astype(np.uint8), mode="L")
+        x = torch.tensor(digits.images[i], dtype=torch.float32)[None, None] / 16  # (1, 1, 8, 8) in [0, 1]
+        x = torch.nn.functional.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False)
+        with torch.no_grad():
+            ours = int(model(normalize(x)).argmax())
+        assert classify(picture)[0]["label"] == str(ours) == str(digits.target[i])
+    # the three-channel export reads back into the one-channel model (R, G, B summed)
+    again = tiny_swin(2).eval()
+    report = load_checkpoint(again, folder)
+    assert report.channels == ["patch_embed.proj.weight"] and "RGB summed" in report.summary()
+    x = torch.randn(2, 1, 32, 32)
+    assert torch.allclose(again(x), model(x), atol=1e-5)

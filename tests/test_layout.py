@@ -40,7 +40,7 @@ CORE = {
     "blocks": 4,
     "stages": 5,
     "model": 6,
-    "config": 6,
+    "config": 0,
     "sizes": 7,
     "flops": 7,
     "backbone": 8,

@@ -163,22 +163,30 @@ def test_gradients_reach_every_parameter(mode):
 
 
 @pytest.mark.parametrize(("img", "window"), [(64, 4), (100, 7)])
-def test_fast_window_attention_equals_the_step_by_step_path(img, window):
-    """The one-gather path (token_order) and pad/shift/partition/reverse step by step agree in
-    every block: shifted or not, padded (100 -> 25x25 map, padded to 28) or not, clamped or not."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_fast_window_attention_equals_the_step_by_step_path(img, window, version):
+    """``use_gather=True`` (one precomputed gather) and ``use_gather=False`` (pad, shift, partition,
+    reverse, roll back, crop: the readable path) give the same model: shifted or not, padded
+    (100 -> 25x25 map, padded to 28) or not, clamped or not."""
+    from swin_tutor.core.sizes import swin
+
+    settings = dict(img_size=img, window_size=window, embed_dim=16, num_heads=(1, 2, 4, 8), num_classes=5)
     torch.manual_seed(0)
-    model = small_swin(img_size=img, window_size=window).eval()
-    gen = torch.Generator().manual_seed(1)
-    for layer in model.layers:
-        for block in layer.blocks:
-            h, w = block.input_resolution
-            x = torch.randn(2, h, w, block.dim, generator=gen)
-            with torch.no_grad():
-                fast = block.window_attention(x)
-                block.use_gather = False  # the readable path: pad, shift, partition, ..., crop
-                steps = block.window_attention(x)
-                del block.use_gather
-            assert torch.allclose(fast, steps, atol=1e-6)
+    fast = swin("T", version, **settings).eval()
+    torch.manual_seed(0)
+    steps = swin("T", version, use_gather=False, **settings).eval()
+    assert all(not b.use_gather for layer in steps.layers for b in layer.blocks)
+    steps.load_state_dict(fast.state_dict())
+    x = torch.randn(2, 3, img, img, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        a, b = fast.forward_intermediates(x), steps.forward_intermediates(x)
+    for name in a:
+        assert torch.allclose(a[name], b[name], atol=1e-5), name
+
+
+def test_use_gather_is_an_argument():
+    with pytest.raises(TypeError, match="use_gather must be True or False"):
+        swin_t(use_gather="no")
 
 
 @pytest.mark.parametrize("tokens", [1, 7, 8, 9, 50])
@@ -323,3 +331,14 @@ def test_blocked_pairs_get_exact_zero_weight_and_match_the_official_minus_100():
         official = ((q * attn.scale) @ k.transpose(-2, -1) + attn.position_bias() + mask[:, None]).softmax(-1)
     assert bool((probs[blocked] == 0).all()) and bool((probs[~blocked] > 0).all())
     assert torch.allclose(probs, official, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_empty_batch_gives_empty_logits(version):
+    """(0, 3, H, W) in, (0, num_classes) out, as PyTorch modules and Hugging Face do."""
+    from swin_tutor.core.sizes import swin
+
+    model = swin("T", version, num_classes=7).eval()
+    with torch.no_grad():
+        assert model(torch.zeros(0, 3, 64, 96)).shape == (0, 7)
+        assert model.forward_features(torch.zeros(0, 3, 64, 96)).shape == (0, 2, 3, 768)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from swin_tutor.exercises import exercise
@@ -36,3 +37,33 @@ def test_09_4_is_the_majority_class_accuracy():
     accuracy = float((test_set.tensors[1] == majority).float().mean())
     ex = exercise("09.4")
     assert abs(accuracy - ex.solution_answer) <= ex.tol
+
+
+def test_09_5_a_32_px_onnx_file_refuses_48_px(tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install onnxruntime)")
+    from swin_tutor.checkpoints.onnx import export_onnx
+
+    assert exercise("09.5").solution_answer == "a"
+    model = tiny_swin(1).eval()
+    export_onnx(model, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].shape == ["batch", 1, 32, 32]
+    with pytest.raises(Exception, match="(?i)dimension"):
+        session.run(None, {"x": torch.zeros(1, 1, 48, 48).numpy()})
+
+
+def test_the_centre_of_a_v1_table_is_the_table_of_the_clamped_window():
+    """Notebook 09: the official code builds stage 4's table for the clamped 2x2 window (9 rows); swin_tutor keeps
+    the 49 rows of window 4 and reads their centre, so the centre 3x3 of the table is exactly an official table."""
+    from swin_tutor.core.attention import WindowAttention
+    from swin_tutor.train.digits_model import load_digits_model
+
+    model = load_digits_model(1)
+    block = model.layers[3].blocks[0]
+    assert (block.window_size, block.shift_size, block.attn.window_size) == (2, 0, (4, 4))
+    table = block.attn.relative_position_bias_table  # (49, 16)
+    centre = table.view(7, 7, -1)[2:5, 2:5].reshape(9, -1)
+    official = WindowAttention(block.dim, 2, block.num_heads)
+    with torch.no_grad():
+        official.relative_position_bias_table.copy_(centre)
+    assert torch.equal(official.position_bias(), block.attn.position_bias(2))

@@ -76,6 +76,18 @@ def test_log_coords_without_pretrained_window_spans_the_trained_range():
     assert "linear ±1.00 (1.00x), log ±1.06 (1.00x)" in ax.get_title()
 
 
+def test_log_coords_forgotten_pretrained_window_is_drawn_as_the_pitfall():
+    fig, ax = plt.subplots()
+    plot_log_coords(16, 0, ax, trained_window_size=8)
+    title = ax.get_title()
+    assert "forgotten (trained at 8)" in title and "offset 7 reads 0.75, trained 1.06" in title
+    meant = ax.lines[-1].get_ydata()  # the coordinates the model was trained with, at window 16
+    assert math.isclose(float(np.max(meant)), math.log2(1 + 8 * 15 / 7) / 3, rel_tol=1e-6)
+    fig, ax = plt.subplots()
+    plot_log_coords(16, 8, ax, trained_window_size=8)  # kept: the ordinary picture
+    assert "pretrained 8: linear ±2.14" in ax.get_title()
+
+
 @pytest.mark.parametrize(("window", "pretrained"), [(1, 0), (8.0, 0), (8, 1), (8, -2)])
 def test_log_coords_bad_input(window, pretrained):
     with pytest.raises(ValueError, match="window_size|pretrained_window_size"):
@@ -91,6 +103,14 @@ def test_rms_by_block_lines_axes_and_reference():
     assert list(ax.lines[1].get_xdata()) == [1, 2]
     assert np.allclose(ax.lines[2].get_ydata(), np.sqrt(1 + 2 * np.arange(1, 7)))
     assert ax.get_yscale() == "log" and ax.get_xlim() == (0, 7) and ax.get_ylim() == (0.5, 100)
+
+
+def test_rms_by_block_legend_outside_leaves_the_axes_free():
+    fig, ax = plt.subplots()
+    plot_rms_by_block({"pre": [1.0, 200.0], "res_post": [1.0, 2.0]}, ax, legend_outside=True)
+    fig.canvas.draw()
+    legend, axes_box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= axes_box.x1  # right of the axes: it cannot cover a curve
 
 
 def test_rms_by_block_bad_input():

@@ -7,6 +7,7 @@ import copy
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -101,7 +102,10 @@ def test_colab_cell_after_the_title_and_idempotent():
     colab = nb.cells[1]
     assert colab.source == slides.colab_source(URL) and URL in colab.source
     assert colab.metadata.tags == ["remove-cell"]  # hidden on the site
+    assert colab.metadata.jupyter.source_hidden is True  # collapsed in JupyterLab
+    assert len(colab.source.splitlines()) <= 12, "the Colab cell must stay short"
     assert nb.cells[2].metadata.tags == ["keep-me"]  # other metadata kept
+    assert nb.metadata.rise == {"theme": "white"}  # RISE's fonts from RISE itself, not Google Fonts
     once = json.dumps(nb, sort_keys=True)
     assert slides.apply(nb, URL) == 0
     assert json.dumps(nb, sort_keys=True) == once
@@ -163,6 +167,65 @@ def test_colab_cell_is_ruff_formatted(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr  # else make notebooks reformats it every time
 
 
+def test_an_old_colab_cell_is_shortened_and_hidden():
+    nb, _ = _synthetic()
+    old = nbformat.v4.new_code_cell(slides.COLAB_MARKER + ": the long cell of before\nimport os\n" + "x = 1\n" * 20)
+    old.metadata["tags"] = ["remove-cell"]
+    old.execution_count = 2
+    nb.cells.insert(1, old)
+    assert slides.apply(nb, URL) > 0
+    colab = nb.cells[1]
+    assert colab.source == slides.colab_source(URL) and colab.execution_count == 2 and colab.outputs == []
+    assert colab.metadata.tags == ["remove-cell"] and colab.metadata.jupyter.source_hidden is True
+    assert slides.apply(nb, URL) == 0
+
+
+def test_nbval_markers_become_tags():
+    skip = _code("# NBVAL_SKIP\nwidgets.interactive(show, digit=widgets.IntSlider(0, 0, 9))", [TEXT])
+    ignore = _code("x = 1\n  # NBVAL_IGNORE_OUTPUT  \nprint(x)", [TEXT])
+    ignore.metadata["tags"] = ["keep-me"]
+    tagged = _code("print(2)")
+    tagged.metadata["tags"] = ["nbval-skip"]
+    mention = _code('print("# NBVAL_SKIP is a comment marker")\n# see NBVAL_SKIP in nbval\'s docs')
+    plain = nbformat.v4.new_markdown_cell("# NBVAL_SKIP")  # a heading in markdown: not a marker
+    nb, _ = _synthetic()
+    nb.cells[2:2] = [skip, ignore, tagged, mention, plain]
+    outputs = [copy.deepcopy(c.get("outputs")) for c in nb.cells]
+    slides.apply(nb, URL)
+    assert skip.source == "widgets.interactive(show, digit=widgets.IntSlider(0, 0, 9))"
+    assert skip.metadata.tags == ["nbval-skip"]
+    assert ignore.source == "x = 1\nprint(x)" and ignore.metadata.tags == ["keep-me", "nbval-ignore-output"]
+    assert tagged.metadata.tags == ["nbval-skip"] and tagged.source == "print(2)"
+    assert "NBVAL_SKIP" in mention.source and "tags" not in mention.metadata
+    assert plain.source == "# NBVAL_SKIP"
+    assert [c.get("outputs") for c in nb.cells if not slides.is_colab_cell(c)] == outputs
+    assert slides.apply(nb, URL) == 0
+
+
+def test_every_notebook_transformed_on_a_copy(tmp_path):
+    """tools/slides.py over copies of the series: no stored output changes, no nbval comment marker is left,
+    a second run changes nothing (what `make slides` will do to notebooks/)."""
+    for path in NOTEBOOKS:
+        copy_path = tmp_path / path.name
+        copy_path.write_bytes(path.read_bytes())
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "slides.py"), *sorted(str(p) for p in tmp_path.glob("*.ipynb"))],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    for path in NOTEBOOKS:
+        before, after = nbformat.read(path, as_version=4), nbformat.read(tmp_path / path.name, as_version=4)
+        assert [c.get("outputs") for c in after.cells] == [c.get("outputs") for c in before.cells], path.name
+        assert [c.get("execution_count") for c in after.cells] == [c.get("execution_count") for c in before.cells]
+        assert not [c for c in after.cells if slides._MARKER_LINE.search(c.source) and c.cell_type == "code"]
+        colab = after.cells[1]
+        assert slides.is_colab_cell(colab) and colab.metadata.jupyter.source_hidden is True
+        assert "remove-cell" in colab.metadata.tags
+        assert after.metadata.rise.theme == "white", path.name
+        assert slides.apply(after, slides.repository_url()) == 0, path.name
+
+
 def test_bad_input_is_named():
     nb = nbformat.v4.new_notebook()
     nb.cells = [_code("print(1)")]
@@ -200,3 +263,48 @@ def test_every_notebook_is_a_slideshow(path: Path):
     assert slides.is_colab_cell(nb.cells[1]), f"{path.name}: no Colab set-up cell after the title"
     stale = [i for i, c in enumerate(nb.cells) if c.metadata.slideshow.slide_type != slides.slide_type(c)]
     assert not stale, f"{path.name}: cells {stale} do not follow the rules: re-run tools/slides.py"
+
+
+def _student_tool():
+    spec = importlib.util.spec_from_file_location("student_copies", ROOT / "tools" / "student_copies.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_student_copies_drop_the_answers_and_find_the_images(tmp_path):
+    """make student-copies: copies in notebooks/student/ (inside JupyterLab's root) without the <details>
+    answers, reading the repository's images/ from there; every other cell and all outputs as they were."""
+    tool = _student_tool()
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    (tmp_path / "images").mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 99 · Title\n\n![photo](../images/chelsea.png)"),
+        _code('image = read_image("../images/chelsea.png")', [TEXT]),
+        nbformat.v4.new_markdown_cell("1. Why?\n\n<details><summary>Answer</summary>\n\nBecause.\n</details>\n"),
+        nbformat.v4.new_markdown_cell("<details><summary>Answer</summary>\n\nOnly an answer.\n</details>"),
+    ]
+    nbformat.write(nb, notebooks / "99_x.ipynb")
+    [copy_path] = tool.make_copies(notebooks / "student", [notebooks / "99_x.ipynb"])
+    copied = nbformat.read(copy_path, as_version=4)
+    assert copy_path == notebooks / "student" / "99_x.ipynb"
+    assert len(copied.cells) == 3 and "<details" not in "".join(c.source for c in copied.cells)
+    assert copied.cells[0].source.endswith("(../../images/chelsea.png)")
+    assert copied.cells[1].source == 'image = read_image("../../images/chelsea.png")'
+    assert copied.cells[1].outputs == nb.cells[1].outputs
+    assert (copy_path.parent / "../../images").resolve() == (tmp_path / "images").resolve()
+    with pytest.raises(ValueError, match="existing .ipynb"):
+        tool.make_copies(notebooks / "student", [notebooks / "missing.ipynb"])
+
+
+def test_student_copies_of_the_series_and_the_git_ignore(tmp_path):
+    tool = _student_tool()
+    out = tmp_path / "notebooks" / "student"
+    written = tool.make_copies(out, NOTEBOOKS)
+    assert len(written) == len(NOTEBOOKS)
+    for path in written:
+        text = "".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        assert "<details" not in text.lower(), path.name
+    assert "notebooks/student/" in (ROOT / ".gitignore").read_text().splitlines()

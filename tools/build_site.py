@@ -22,7 +22,9 @@ SITE = ROOT / "site"
 SRC = ROOT / "build" / "site-src"
 OUT = ROOT / "build" / "site"
 DOCTREES = ROOT / "build" / "site-doctrees"
-OPTIONAL_PAGES = [ROOT / "INSTRUCTORS.md"]
+OPTIONAL_PAGES = [ROOT / "INSTRUCTORS.md", ROOT / "CONTRIBUTING.md", ROOT / "ERRATA.md"]
+# A markdown link to a notebook: [text](notebooks/NN_name.ipynb)
+NOTEBOOK_LINK = re.compile(r"\[([^\]]+)\]\((notebooks/[0-9][0-9]_[\w-]+\.ipynb)\)")
 
 
 def check_sources() -> None:
@@ -45,10 +47,20 @@ def check_sources() -> None:
         sys.exit(f"site/api.md does not document {sorted(modules - documented)}")
 
 
+def unlink_missing_notebooks(page: Path) -> str:
+    """The text of ``page`` with each link to a notebook that does not exist (yet) replaced by its text, so
+    that the README can list a notebook while it is being written (a dead link would fail the build)."""
+
+    def keep(match: re.Match) -> str:
+        return match.group(0) if (ROOT / match.group(2)).exists() else match.group(1)
+
+    return NOTEBOOK_LINK.sub(keep, page.read_text())
+
+
 def assemble() -> None:
     shutil.rmtree(SRC, ignore_errors=True)
     shutil.copytree(SITE, SRC)
-    shutil.copy2(ROOT / "README.md", SRC / "README.md")
+    (SRC / "README.md").write_text(unlink_missing_notebooks(ROOT / "README.md"))
     (SRC / "notebooks").mkdir()
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         shutil.copy2(nb, SRC / "notebooks" / nb.name)
@@ -94,11 +106,20 @@ def build() -> None:
     shutil.copyfile(SITE / "_static" / "favicon.png", OUT / "favicon.ico")
 
 
+def build_live() -> None:
+    """The Swin live page's files (models, geometry, ONNX Runtime Web) into live/ (tools/export_live.py)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from export_live import main as export_live
+
+    export_live(OUT / "live")
+
+
 def main() -> None:
     start = time.monotonic()
     check_sources()
     assemble()
     build()
+    build_live()
     pages = len(list(OUT.rglob("*.html")))
     size = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file()) / 2**20
     print(f"site: {pages} pages, {size:.1f} MiB in {OUT.relative_to(ROOT)} ({time.monotonic() - start:.0f} s)")

@@ -1,11 +1,17 @@
-"""Give every cell of a notebook its RISE slide type, and put the Colab set-up cell after the title.
+"""Give every cell of a notebook its RISE slide type, put the Colab set-up cell after the title, and move
+test markers out of the learner's code into cell tags.
 
 Usage: python tools/slides.py notebooks/09_train_tiny_swin.ipynb [...]   (then re-execute the notebook:
 the Colab cell shifts the execution counts; `tools/execute_notebooks.py`).
 
 Safe to re-run: the slide types follow from the cells' content alone, and the Colab cell is inserted
-once and then only kept up to date. No other cell's source or outputs are touched; only its
-``metadata.slideshow`` is set (other metadata, tags included, is kept).
+once and then only kept up to date: short, collapsed in JupyterLab (``metadata.jupyter.source_hidden``)
+and hidden on the site (tag ``remove-cell``). nbval's comment markers (a line ``# NBVAL_SKIP``,
+``# NBVAL_IGNORE_OUTPUT``, ``# NBVAL_CHECK_OUTPUT``, ``# NBVAL_RAISES_EXCEPTION``) become the tags nbval
+reads instead (``nbval-skip``, ...), the comment line removed. The notebook's RISE theme is set to
+``white`` (``metadata.rise.theme``): RISE's default theme, ``simple``, loads its fonts from Google Fonts,
+``white``'s ship with RISE. Outputs are never touched; no other source changes; of other metadata only
+``slideshow`` (and those tags) is set.
 
 The rules, first match wins (one idea per slide; jupyterlab-rise reads ``metadata.slideshow.slide_type``):
 
@@ -46,16 +52,18 @@ LONG_CODE = 15  # lines
 LONG_MARKDOWN = 12  # lines
 FIGURE_MIMES = ("image/png", "image/jpeg", "image/svg+xml", "application/vnd.jupyter.widget-view+json")
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
+RISE_THEME = "white"  # its fonts ship with jupyterlab-rise; the default ("simple") asks Google Fonts
+# nbval's comment markers and the cell tags that mean the same (nbval reads both).
+NBVAL_MARKERS = {
+    "NBVAL_SKIP": "nbval-skip",
+    "NBVAL_IGNORE_OUTPUT": "nbval-ignore-output",
+    "NBVAL_CHECK_OUTPUT": "nbval-check-output",
+    "NBVAL_RAISES_EXCEPTION": "nbval-raises-exception",
+}
+_MARKER_LINE = re.compile(r"^[ \t]*#\s*(" + "|".join(NBVAL_MARKERS) + r")[ \t]*(?:\n|$)", re.M)
 
-COLAB_TEMPLATE = """{marker}: on Google Colab, or in any kernel without swin_tutor, clone the repository,
-# install the package from it and work in its notebooks/ folder, so that imports and the sample images
-# (../images/...) resolve. Where swin_tutor is installed (make lab, conda, Binder, the tests) it does
-# nothing and prints nothing. Colab keeps its own PyTorch.
-import importlib
-import importlib.util
-import os
-import subprocess
-import sys
+COLAB_TEMPLATE = """{marker}: where swin_tutor is missing, clone the repository, install it, use its notebooks/.
+import importlib.util, os, subprocess, sys  # noqa: E401, I001
 
 REPOSITORY = "{url}"
 if importlib.util.find_spec("swin_tutor") is None or os.path.isdir("swin-tutor/notebooks"):
@@ -82,6 +90,34 @@ def colab_source(url: str) -> str:
 
 def is_colab_cell(cell: dict) -> bool:
     return cell["cell_type"] == "code" and cell["source"].startswith(COLAB_MARKER)
+
+
+def markers_to_tags(cell: dict) -> bool:
+    """Move nbval comment markers of a code cell into its tags, in place. Returns whether it changed."""
+    if cell["cell_type"] != "code":
+        return False
+    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    found = [m.group(1) for m in _MARKER_LINE.finditer(source)]
+    if not found:
+        return False
+    cell["source"] = _MARKER_LINE.sub("", source).strip("\n")
+    tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+    tags.extend(NBVAL_MARKERS[m] for m in found if NBVAL_MARKERS[m] not in tags)
+    return True
+
+
+def _hide_colab_cell(cell: dict) -> bool:
+    """Tag the Colab cell ``remove-cell`` (the site) and collapse its source (JupyterLab). Returns whether
+    it changed."""
+    metadata = cell.setdefault("metadata", nbformat.NotebookNode())
+    tags = metadata.setdefault("tags", [])
+    changed = "remove-cell" not in tags
+    if changed:
+        tags.append("remove-cell")
+    if metadata.get("jupyter", {}).get("source_hidden") is not True:
+        metadata.setdefault("jupyter", nbformat.NotebookNode())["source_hidden"] = True
+        changed = True
+    return changed
 
 
 def _only_imports(source: str) -> bool:
@@ -132,20 +168,25 @@ def slide_type(cell: dict) -> str:
 def apply(nb: nbformat.NotebookNode, url: str) -> int:
     """Insert or update the Colab cell (after the title) and set every cell's slide type, in place.
     Returns how many cells changed."""
-    changed = 0
+    changed = sum(markers_to_tags(cell) for cell in nb.cells)
+    rise = nb.metadata.setdefault("rise", nbformat.NotebookNode())
+    if rise.get("theme") != RISE_THEME:
+        rise["theme"] = RISE_THEME
+        changed += 1
     source = colab_source(url)
     colab = [cell for cell in nb.cells if is_colab_cell(cell)]
     if len(colab) > 1:
         raise ValueError(f"the notebook has {len(colab)} Colab set-up cells, expected at most one")
     if colab:
-        if colab[0].source != source:
+        updated = colab[0].source != source
+        if updated:
             colab[0].source = source
-            changed += 1
+        changed += bool(_hide_colab_cell(colab[0]) or updated)
     else:
         if not nb.cells or nb.cells[0].cell_type != "markdown" or not nb.cells[0].source.startswith("# "):
             raise ValueError("the notebook must open with its title (a markdown cell starting with '# ')")
         cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["tags"] = ["remove-cell"]  # not shown on the site (myst-nb)
+        _hide_colab_cell(cell)  # not shown on the site (myst-nb), collapsed in JupyterLab
         nb.cells.insert(1, cell)
         changed += 1
     for cell in nb.cells:

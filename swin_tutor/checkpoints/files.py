@@ -21,6 +21,8 @@ from collections.abc import Mapping
 import torch
 import torch.nn as nn
 
+from swin_tutor.checkpoints.sniff import not_a_checkpoint, sniff_checkpoint
+
 __all__ = ["CheckpointError", "LISTED_KEYS", "read_checkpoint", "unwrap_state_dict"]
 
 LISTED_KEYS = 10  # how many keys an error message lists
@@ -44,6 +46,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     - a folder written by Hugging Face ``save_pretrained``: its ``model.safetensors`` or
       ``pytorch_model.bin`` (sharded weights through their ``*.index.json``).
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"read_checkpoint: path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
     if os.path.isdir(path):
         return _read_hf_folder(path)
@@ -61,10 +65,8 @@ def _read_hf_folder(folder: str) -> dict[str, torch.Tensor]:
     for name in _HF_INDEX_FILES:
         index = os.path.join(folder, name)
         if os.path.isfile(index):
-            with open(index, encoding="utf-8") as f:
-                shards = sorted(set(json.load(f).get("weight_map", {}).values()))
             state: dict[str, torch.Tensor] = {}
-            for shard in shards:
+            for shard in _index_shards(index):
                 state.update(read_checkpoint(os.path.join(folder, shard)))
             return state
     raise CheckpointError(
@@ -72,6 +74,29 @@ def _read_hf_folder(folder: str) -> dict[str, torch.Tensor]:
         f"{list(_HF_WEIGHT_FILES + _HF_INDEX_FILES)} "
         "(what Hugging Face save_pretrained writes), or pass the checkpoint file itself"
     )
+
+
+def _index_shards(index: str) -> list[str]:
+    """The shard files a ``*.index.json`` lists (its ``weight_map`` values), each checked to exist."""
+    try:
+        with open(index, encoding="utf-8") as f:
+            weight_map = json.load(f).get("weight_map")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+        raise CheckpointError(
+            f"{index!r} is damaged: not a JSON object with a 'weight_map' ({type(exc).__name__}: "
+            f"{_first_line(str(exc))}); download the folder again"
+        ) from None
+    if not isinstance(weight_map, dict) or not weight_map or not all(isinstance(v, str) for v in weight_map.values()):
+        raise CheckpointError(
+            f"{index!r} is damaged: expected a 'weight_map' from tensor names to shard file names, "
+            f"got {type(weight_map).__name__}"
+        )
+    shards = sorted(set(weight_map.values()))
+    folder = os.path.dirname(index)
+    missing = [s for s in shards if not os.path.isfile(os.path.join(folder, s))]
+    if missing:
+        raise CheckpointError(f"{index!r} lists shard files that are not in the folder: {missing[:LISTED_KEYS]}")
+    return shards
 
 
 def _looks_like_safetensors(path: str) -> bool:
@@ -91,10 +116,15 @@ def _read_safetensors(path: str) -> dict[str, torch.Tensor]:
     try:
         return load_file(path, device="cpu")
     except Exception as exc:  # safetensors raises its own error type for a damaged header
-        raise CheckpointError(f"{path!r} is not a readable safetensors file: {exc}") from None
+        kind = sniff_checkpoint(path)  # an HTML page, an LFS pointer, ... (else a damaged safetensors header)
+        problem = not_a_checkpoint(path, kind) if kind != "unknown" else None
+        raise CheckpointError(problem or f"{path!r} is not a readable safetensors file: {exc}") from None
 
 
 def _read_pickle(path: str) -> object:
+    problem = not_a_checkpoint(path, sniff_checkpoint(path))
+    if problem is not None:  # an HTML page, an LFS pointer, random bytes, ...: say so before torch.load
+        raise CheckpointError(problem)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*pickle protocol.*")

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn as nn
 
-from swin_tutor.checkpoints.files import LISTED_KEYS, CheckpointError, read_checkpoint, unwrap_state_dict
+from swin_tutor.checkpoints.files import CheckpointError, read_checkpoint, unwrap_state_dict
+from swin_tutor.checkpoints.guards import adapt_input_channels, check_finite, check_load_arguments
 from swin_tutor.checkpoints.keys import (
     REBUILT_BUFFERS,
     convert_hf_state_dict,
@@ -30,6 +30,7 @@ from swin_tutor.checkpoints.keys import (
     is_rebuilt_buffer,
     to_official_state_dict,
 )
+from swin_tutor.checkpoints.report import LoadReport, mismatch_report
 from swin_tutor.core.position_bias import embed_relative_position_bias_table, resize_relative_position_bias_table
 
 __all__ = [
@@ -46,39 +47,6 @@ __all__ = [
     "official_checkpoint",
     "load_checkpoint",
 ]
-
-
-@dataclass
-class LoadReport:
-    """What :func:`load_checkpoint` did.
-
-    ``format``: "official", "timm" or "hf"; ``loaded``: number of checkpoint tensors copied into
-    the model; ``dropped_buffers``: checkpoint entries the model rebuilds itself (index, mask,
-    coordinate tables), by their names in the checkpoint; ``resized``: v1 bias tables interpolated
-    to the model's window; ``head``: what happened to the classifier; ``missing`` /
-    ``unexpected``: keys left out (only with ``strict=False``).
-    """
-
-    format: str
-    loaded: int
-    dropped_buffers: list[str] = field(default_factory=list)
-    resized: list[str] = field(default_factory=list)
-    head: str = "loaded"
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """A few lines that say what happened (no file paths, the same on every machine)."""
-        lines = [
-            f"format: {self.format}",
-            f"tensors loaded: {self.loaded}",
-            f"rebuilt buffers dropped: {len(self.dropped_buffers)}",
-            f"bias tables resized: {len(self.resized)}",
-            f"head: {self.head}",
-        ]
-        if self.missing or self.unexpected:
-            lines.append(f"left out (strict=False): {len(self.missing)} missing, {len(self.unexpected)} unexpected")
-        return "\n".join(lines)
 
 
 def official_checkpoint(model: nn.Module) -> dict[str, dict[str, torch.Tensor]]:
@@ -161,16 +129,24 @@ def load_checkpoint(
       or a headless model), keep the model's own (freshly initialised) classifier.
     - ``head_indices``: map the classifier by picking these rows of the checkpoint's head (e.g. the
       ImageNet-1k classes out of a 22k head).
+
+    Refused: swapped arguments (TypeError), NaN or infinite weights (naming the tensors). An RGB
+    patch embedding loads into a one-channel model summed over R, G, B (reported in ``channels``).
     """
+    check_load_arguments(model, checkpoint)
     if isinstance(checkpoint, (Mapping, nn.Module)):
-        raw = unwrap_state_dict(checkpoint, "the given state dict")
+        source = "the given state dict"
+        raw = unwrap_state_dict(checkpoint, source)
     else:
+        source = repr(os.fspath(checkpoint))
         raw = read_checkpoint(checkpoint)
+    check_finite({k: v for k, v in raw.items() if not is_rebuilt_buffer(k)}, source)
     fmt = detect_format(raw)
     dropped = sorted(k for k in raw if is_rebuilt_buffer(k))
     state = to_official_state_dict(raw, fmt)
     state, resized = transfer_state_dict(state, model)
     target = model.state_dict()
+    channels = adapt_input_channels(state, target)
 
     head = "loaded"
     if head_indices is not None:
@@ -189,9 +165,9 @@ def load_checkpoint(
     unexpected = [k for k in state if k not in target]
     mismatched = [k for k in state if k in target and state[k].shape != target[k].shape]
     if mismatched or (strict and (missing or unexpected)):
-        raise CheckpointError(_mismatch_report(fmt, state, target, missing, unexpected, mismatched, strict))
+        raise CheckpointError(mismatch_report(fmt, state, target, missing, unexpected, mismatched, strict))
     model.load_state_dict({k: v for k, v in state.items() if k in target}, strict=False)
-    return LoadReport(fmt, len(state) - len(unexpected), dropped, resized, head, missing, unexpected)
+    return LoadReport(fmt, len(state) - len(unexpected), dropped, resized, head, missing, unexpected, channels)
 
 
 def _map_head(state: dict[str, torch.Tensor], head_indices: Sequence[int]) -> tuple[dict[str, torch.Tensor], str]:
@@ -208,42 +184,3 @@ def _map_head(state: dict[str, torch.Tensor], head_indices: Sequence[int]) -> tu
         if name in state:
             state[name] = state[name][idx]
     return state, f"mapped ({idx.numel()} of the checkpoint's {classes} classes)"
-
-
-def _mismatch_report(
-    fmt: str,
-    state: Mapping[str, torch.Tensor],
-    target: Mapping[str, torch.Tensor],
-    missing: list[str],
-    unexpected: list[str],
-    mismatched: list[str],
-    strict: bool,
-) -> str:
-    lines = [f"the {fmt} checkpoint does not fit the model:"]
-    if mismatched:
-        lines.append(f"  {len(mismatched)} shape mismatch(es) (checkpoint vs model):")
-        lines.extend(
-            f"    {k}: checkpoint {tuple(state[k].shape)} vs model {tuple(target[k].shape)}"
-            for k in mismatched[:LISTED_KEYS]
-        )
-        if len(mismatched) > LISTED_KEYS:
-            lines.append(f"    ... and {len(mismatched) - LISTED_KEYS} more")
-    if strict and missing:
-        lines.append(f"  {len(missing)} missing key(s) (in the model, not the checkpoint): {missing[:LISTED_KEYS]}")
-    if strict and unexpected:
-        lines.append(
-            f"  {len(unexpected)} unexpected key(s) (in the checkpoint, not the model): {unexpected[:LISTED_KEYS]}"
-        )
-    head_problem = any(k.startswith("head.") for k in mismatched + (missing + unexpected if strict else []))
-    if head_problem:
-        lines.append(
-            "  hint: a classifier for another number of classes? pass reset_head=True to keep "
-            "the model's own head, or head_indices=[...] to pick the checkpoint's classes"
-        )
-    body = [k for k in mismatched + (missing + unexpected if strict else []) if not k.startswith("head.")]
-    if body:
-        lines.append(
-            "  hint: is it the right variant (v1/v2; T/S/B/L; depths, embed_dim) and window? "
-            + ("pass strict=False to load the overlap" if not mismatched else "shapes must match to load")
-        )
-    return "\n".join(lines)

@@ -3,9 +3,9 @@
 Input and output: (B * nW, N, C) with N = wh * ww tokens per window. The optional mask is the
 (nW, N, N) shifted-window mask; windows are ordered batch-outermost, so window k uses mask k % nW.
 
-The two versions are two parallel pages. Each computes its attention weights in one method,
-``attend``: qkv -> logits -> + position bias and mask -> softmax. v1 takes a scaled dot product and
-a learned bias table; v2 a scaled cosine and a bias from a small MLP of log-spaced offsets.
+The forward pass is written once (:class:`WindowAttention`): qkv -> logits -> + position bias and
+mask -> softmax -> values. v1 takes a scaled dot product and a learned bias table; v2
+(:class:`WindowAttentionV2`, a subclass) a scaled cosine and a bias from a small MLP of log-spaced offsets.
 
 A block may run a smaller window than the one the module was built for (the clamp rule, on a map
 no larger than the window): pass it as ``window_size`` and the bias is taken for that window (v1:
@@ -89,85 +89,18 @@ def _window(module: nn.Module, window_size: int | tuple[int, int] | None) -> tup
     return wh, ww
 
 
-# -- What both versions share: the picture of the weights and the printed settings --------------------
-class _WindowAttentionCommon(nn.Module):
-    """Shared by both attentions below; each defines ``attend`` (-> softmax weights, values) and ``forward``."""
-
-    def attention_probs(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
-        """``(B_, heads, N, N)``: the softmax weights (the picture the notebooks draw)."""
-        return self.attend(x, mask, window_size)[0]
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, window_size={self.window_size}, num_heads={self.num_heads}"
-
-
 # -- Swin v1 ----------------------------------------------------------------------------------------
-class WindowAttention(_WindowAttentionCommon):
+class WindowAttention(nn.Module):
     """Swin v1: scaled dot product ``q k^T / sqrt(head_dim)`` plus a learned per-head bias table.
 
     Parameters (official names): ``qkv`` (one Linear, with bias), ``relative_position_bias_table``
     ((2wh-1)(2ww-1), heads), ``proj``; buffer ``relative_position_index`` (N, N).
+    The forward pass is written once, here: qkv -> logits -> + position bias and mask -> softmax ->
+    weighted values -> proj. :class:`WindowAttentionV2` overrides the three steps that differ:
+    its parameters (``_init_version_params``), ``_qkv``, ``_logits`` and ``position_bias``.
     """
 
-    def __init__(
-        self,
-        dim: int,
-        window_size: int | tuple[int, int],
-        num_heads: int,
-        qkv_bias: bool = True,
-        attn_drop: float = 0.0,
-        proj_drop: float = 0.0,
-    ):
-        super().__init__()
-        _check_heads(dim, num_heads)
-        self.dim, self.num_heads, self.head_dim = dim, num_heads, dim // num_heads
-        self.window_size = wh, ww = positive_pair(window_size, "window_size")
-        self.scale = self.head_dim**-0.5
-        # (Registration order kept from the first version: seeded models get the same random weights.)
-        self.register_buffer("relative_position_index", relative_position_index(self.window_size), persistent=False)
-        self.attn_drop = nn.Dropout(check_rate(attn_drop, "attn_drop"))
-        self.proj = nn.Linear(dim, dim)
-        self.proj_drop = nn.Dropout(check_rate(proj_drop, "proj_drop"))
-        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * wh - 1) * (2 * ww - 1), num_heads))
-        nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
-        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
-        self._index_cache: SizeCache[torch.Tensor] = SizeCache()
-
-    def position_bias(self, window_size: int | tuple[int, int] | None = None) -> torch.Tensor:
-        """(heads, N, N): the table looked up for every (query, key) pair of the window."""
-        window = _window(self, window_size)
-        index = self.relative_position_index
-        if window != self.window_size:  # a clamped window reads the central part of the table
-            device = index.device
-            key = (window, device)
-            index = self._index_cache.get(key, lambda: relative_position_index(window, self.window_size).to(device))
-        return gather_relative_position_bias(self.relative_position_bias_table, index)
-
-    def attend(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None):
-        """``(B_, N, C)`` -> softmax weights ``(B_, heads, N, N)`` and values ``(B_, heads, N, head_dim)``."""
-        window = _window(self, window_size)
-        _check_windows(self, x, mask, window)
-        q, k, v = split_heads(self.qkv(x), self.num_heads)
-        logits = (q * self.scale) @ k.transpose(-2, -1)  # (B_, heads, N, N)
-        logits = add_bias_and_mask(logits, self.position_bias(window), mask)
-        return logits.softmax(dim=-1), v
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
-        """(B * nW, N, C) -> (B * nW, N, C)."""
-        probs, v = self.attend(x, mask, window_size)
-        out = (self.attn_drop(probs) @ v).transpose(1, 2).reshape(x.shape)  # heads side by side again
-        return self.proj_drop(self.proj(out))
-
-
-# -- Swin V2 ----------------------------------------------------------------------------------------
-class WindowAttentionV2(_WindowAttentionCommon):
-    """Swin V2: scaled cosine attention plus a continuous position bias from a small MLP.
-
-    logits = cos(q, k) * exp(min(logit_scale, log 100)) + 16 * sigmoid(cpb_mlp(log-spaced offsets)).
-    Parameters (official names): ``qkv`` (weight only), ``q_bias``, ``v_bias`` (k has no bias),
-    ``logit_scale`` (heads, 1, 1) starting at log 10, ``cpb_mlp.{0,2}``, ``proj``; buffers
-    ``relative_coords_table`` (1, 2wh-1, 2ww-1, 2) and ``relative_position_index``.
-    """
+    version = 1
 
     def __init__(
         self,
@@ -184,19 +117,82 @@ class WindowAttentionV2(_WindowAttentionCommon):
         self.dim, self.num_heads, self.head_dim = dim, num_heads, dim // num_heads
         self.window_size = positive_pair(window_size, "window_size")
         self.pretrained_window_size = positive_pair(pretrained_window_size, "pretrained_window_size", minimum=0)
+        if self.version == 1 and any(self.pretrained_window_size):
+            raise ValueError("pretrained_window_size is a Swin V2 setting (use WindowAttentionV2)")
+        self.scale = self.head_dim**-0.5
         # (Registration order kept from the first version: seeded models get the same random weights.)
         self.register_buffer("relative_position_index", relative_position_index(self.window_size), persistent=False)
         self.attn_drop = nn.Dropout(check_rate(attn_drop, "attn_drop"))
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(check_rate(proj_drop, "proj_drop"))
-        self.logit_scale = nn.Parameter(torch.log(10 * torch.ones(num_heads, 1, 1)))
-        self.cpb_mlp = make_cpb_mlp(num_heads)
+        self._init_version_params(qkv_bias)
+
+    def _init_version_params(self, qkv_bias: bool) -> None:
+        wh, ww = self.window_size
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * wh - 1) * (2 * ww - 1), self.num_heads))
+        nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
+        self.qkv = nn.Linear(self.dim, self.dim * 3, bias=qkv_bias)
+        self._bias_cache: SizeCache = SizeCache()
+
+    def position_bias(self, window_size: int | tuple[int, int] | None = None) -> torch.Tensor:
+        """(heads, N, N): the table looked up for every (query, key) pair of the window."""
+        window = _window(self, window_size)
+        index = self.relative_position_index
+        if window != self.window_size:  # a clamped window reads the central part of the table
+            device = index.device
+            key = (window, device)
+            index = self._bias_cache.get(key, lambda: relative_position_index(window, self.window_size).to(device))
+        return gather_relative_position_bias(self.relative_position_bias_table, index)
+
+    def _qkv(self, x: torch.Tensor) -> torch.Tensor:
+        return self.qkv(x)
+
+    def _logits(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        return (q * self.scale) @ k.transpose(-2, -1)  # (B_, heads, N, N)
+
+    def attend(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None):
+        """``(B_, N, C)`` -> softmax weights ``(B_, heads, N, N)`` and values ``(B_, heads, N, head_dim)``."""
+        window = _window(self, window_size)
+        _check_windows(self, x, mask, window)
+        q, k, v = split_heads(self._qkv(x), self.num_heads)
+        logits = add_bias_and_mask(self._logits(q, k), self.position_bias(window), mask)
+        return logits.softmax(dim=-1), v
+
+    def attention_probs(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
+        """``(B_, heads, N, N)``: the softmax weights (the picture the notebooks draw)."""
+        return self.attend(x, mask, window_size)[0]
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
+        """(B * nW, N, C) -> (B * nW, N, C)."""
+        probs, v = self.attend(x, mask, window_size)
+        out = (self.attn_drop(probs) @ v).transpose(1, 2).reshape(x.shape)  # heads side by side again
+        return self.proj_drop(self.proj(out))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, window_size={self.window_size}, num_heads={self.num_heads}"
+
+
+# -- Swin V2 ----------------------------------------------------------------------------------------
+class WindowAttentionV2(WindowAttention):
+    """Swin V2: scaled cosine attention plus a continuous position bias from a small MLP.
+
+    logits = cos(q, k) * exp(min(logit_scale, log 100)) + 16 * sigmoid(cpb_mlp(log-spaced offsets)).
+    Parameters (official names): ``qkv`` (weight only), ``q_bias``, ``v_bias`` (k has no bias),
+    ``logit_scale`` (heads, 1, 1) starting at log 10, ``cpb_mlp.{0,2}``, ``proj``; buffers
+    ``relative_coords_table`` (1, 2wh-1, 2ww-1, 2) and ``relative_position_index``.
+    """
+
+    version = 2
+
+    def _init_version_params(self, qkv_bias: bool) -> None:
+        self.logit_scale = nn.Parameter(torch.log(10 * torch.ones(self.num_heads, 1, 1)))
+        self.cpb_mlp = make_cpb_mlp(self.num_heads)
         table = log_spaced_coords_table(self.window_size, self.pretrained_window_size).unsqueeze(0)
         self.register_buffer("relative_coords_table", table, persistent=False)
-        self.qkv = nn.Linear(dim, dim * 3, bias=False)
-        self.q_bias = nn.Parameter(torch.zeros(dim)) if qkv_bias else None
-        self.v_bias = nn.Parameter(torch.zeros(dim)) if qkv_bias else None
-        self._coords_cache: SizeCache[tuple[torch.Tensor, torch.Tensor]] = SizeCache()
+        self.qkv = nn.Linear(self.dim, self.dim * 3, bias=False)
+        self.q_bias = nn.Parameter(torch.zeros(self.dim)) if qkv_bias else None
+        self.v_bias = nn.Parameter(torch.zeros(self.dim)) if qkv_bias else None
+        self._bias_cache: SizeCache = SizeCache()
 
     def position_bias(self, window_size: int | tuple[int, int] | None = None) -> torch.Tensor:
         """(heads, N, N): ``16 * sigmoid(cpb_mlp(offsets))`` looked up for every pair of the window."""
@@ -209,7 +205,7 @@ class WindowAttentionV2(_WindowAttentionCommon):
                 table = log_spaced_coords_table(window, self.pretrained_window_size).unsqueeze(0)
                 return table.to(device, dtype), relative_position_index(window).to(device)
 
-            coords, index = self._coords_cache.get((window, device, dtype), build)
+            coords, index = self._bias_cache.get((window, device, dtype), build)
         return continuous_position_bias(self.cpb_mlp, coords, index)
 
     def logit_scale_value(self) -> torch.Tensor:
@@ -220,18 +216,10 @@ class WindowAttentionV2(_WindowAttentionCommon):
         """
         return self.logit_scale.exp().clamp(max=LOGIT_SCALE_MAX_VALUE)
 
-    def attend(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None):
-        """``(B_, N, C)`` -> softmax weights ``(B_, heads, N, N)`` and values ``(B_, heads, N, head_dim)``."""
-        window = _window(self, window_size)
-        _check_windows(self, x, mask, window)
+    def _qkv(self, x: torch.Tensor) -> torch.Tensor:
         bias = None if self.q_bias is None else torch.cat([self.q_bias, torch.zeros_like(self.q_bias), self.v_bias])
-        q, k, v = split_heads(F.linear(x, self.qkv.weight, bias), self.num_heads)
-        cos = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)  # (B_, heads, N, N)
-        logits = add_bias_and_mask(cos * self.logit_scale_value(), self.position_bias(window), mask)
-        return logits.softmax(dim=-1), v
+        return F.linear(x, self.qkv.weight, bias)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None, window_size=None) -> torch.Tensor:
-        """(B * nW, N, C) -> (B * nW, N, C)."""
-        probs, v = self.attend(x, mask, window_size)
-        out = (self.attn_drop(probs) @ v).transpose(1, 2).reshape(x.shape)  # heads side by side again
-        return self.proj_drop(self.proj(out))
+    def _logits(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        cos = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)  # (B_, heads, N, N)
+        return cos * self.logit_scale_value()

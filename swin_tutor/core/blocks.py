@@ -14,36 +14,25 @@ Where the LayerNorm sits (``norm_placement``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import get_args
 
 import torch
 import torch.nn as nn
 
+from swin_tutor.core import windows
 from swin_tutor.core.attention import WindowAttention, WindowAttentionV2
 from swin_tutor.core.cache import SizeCache
+from swin_tutor.core.config import NormPlacement, default_norm_placement
 from swin_tutor.core.masks import shifted_window_mask
 from swin_tutor.core.mlp import DropPath, Mlp
 from swin_tutor.core.validation import check_int, check_map, check_number, check_rate, pad_to_multiple, positive_pair
-from swin_tutor.core.windows import (
-    clamp_window_and_shift,
-    cyclic_shift,
-    reverse_cyclic_shift,
-    shifted_window_order,
-    window_partition,
-    window_reverse,
-)
 
 __all__ = [
-    "DropPath",
-    "Mlp",
-    "NormPlacement",
     "SwinTransformerBlock",
     "SwinTransformerBlockV2",
     "WindowGeometry",
     "window_geometry",
 ]
-
-NormPlacement = Literal["pre", "post", "res_post"]
 
 
 @dataclass(frozen=True)
@@ -62,10 +51,10 @@ def window_geometry(
     height: int, width: int, window_size: int, shift_size: int, device: torch.device | str | None = None
 ) -> WindowGeometry:
     """Apply the clamp rule to an (H, W) map and build the mask and token order for it."""
-    ws, s = clamp_window_and_shift((height, width), window_size, shift_size)
+    ws, s = windows.clamp_window_and_shift((height, width), window_size, shift_size)
     hp, wp = height + (-height) % ws, width + (-width) % ws
     mask = shifted_window_mask(hp, wp, ws, s).to(device) if s > 0 else None
-    order, inverse = shifted_window_order(hp, wp, ws, s)
+    order, inverse = windows.shifted_window_order(hp, wp, ws, s)
     return WindowGeometry(ws, s, (hp, wp), mask, order.to(device), inverse.to(device))
 
 
@@ -76,12 +65,14 @@ class SwinTransformerBlock(nn.Module):
     The official clamp rule applies per size: when ``min(H, W) <= window_size`` the window shrinks to
     the map and the block does not shift. Maps the window does not divide are zero-padded at the
     bottom and right for attention (as timm and Hugging Face do) and cropped back afterwards.
+
+    ``use_gather`` chooses how the windows are cut: one precomputed gather of the tokens (fast, the
+    default), or ``False``: the steps of notebook 03 one at a time (roll, partition, attend, reverse,
+    roll back). Both give the same numbers (tests/test_model_v1.py).
     """
 
-    default_norm_placement: NormPlacement = "pre"
-    # The windows are cut by one precomputed gather (fast); False runs the steps one by one (the
-    # readable path of notebook 03). Both give the same numbers (tests/test_model_v1.py).
-    use_gather: bool = True
+    version = 1
+    attention_class: type[WindowAttention] = WindowAttention
 
     def __init__(
         self,
@@ -96,15 +87,20 @@ class SwinTransformerBlock(nn.Module):
         attn_drop: float = 0.0,
         drop_path: float = 0.0,
         norm_placement: NormPlacement | None = None,
+        pretrained_window_size: int = 0,
+        use_gather: bool = True,
     ) -> None:
         super().__init__()
         self.dim = check_int(dim, "dim", minimum=1)
         self.input_resolution = positive_pair(input_resolution, "input_resolution")
         self.num_heads = num_heads
         self.mlp_ratio = check_number(mlp_ratio, "mlp_ratio", above=0)
-        self.norm_placement = norm_placement or self.default_norm_placement
+        self.norm_placement = norm_placement or default_norm_placement(self.version)
         if self.norm_placement not in get_args(NormPlacement):
             raise ValueError(f"norm_placement must be one of {get_args(NormPlacement)}, got {self.norm_placement!r}")
+        if not isinstance(use_gather, bool):
+            raise TypeError(f"use_gather must be True or False, got {use_gather!r}")
+        self.use_gather = use_gather
         # What the block was asked for; each map size clamps it on its own (window_geometry).
         self.requested_window_size, self.requested_shift_size = window_size, shift_size
         built = window_geometry(*self.input_resolution, window_size, shift_size)
@@ -112,7 +108,7 @@ class SwinTransformerBlock(nn.Module):
         self.norm1 = nn.LayerNorm(dim)
         # The attention (and a v1 bias table) is made for the requested window; a clamped window
         # uses its central part, exactly as a block built for the smaller map with these weights.
-        self.attn = self._make_attention(dim, window_size, num_heads, qkv_bias, attn_drop, drop)
+        self.attn = self.attention_class(dim, window_size, num_heads, qkv_bias, attn_drop, drop, pretrained_window_size)
         self.drop_path = DropPath(check_rate(drop_path, "drop_path"))
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = Mlp(dim, max(1, int(dim * mlp_ratio)), check_rate(drop, "drop"))
@@ -134,9 +130,6 @@ class SwinTransformerBlock(nn.Module):
     def shift_size(self) -> int:
         """The shift at the built resolution, after the clamp rule (read-only)."""
         return self._shift_size
-
-    def _make_attention(self, dim, window_size, num_heads, qkv_bias, attn_drop, proj_drop) -> nn.Module:
-        return WindowAttention(dim, window_size, num_heads, qkv_bias, attn_drop, proj_drop)
 
     def geometry(self, height: int, width: int) -> WindowGeometry:
         """Window, shift, padding, mask and token order for an (H, W) map (built once per size)."""
@@ -163,15 +156,15 @@ class SwinTransformerBlock(nn.Module):
         x = pad_to_multiple(x, ws)  # 1. pad H and W up to multiples of the window
         hp, wp = g.padded_resolution
         if not self.use_gather:  # the steps of notebook 03, one at a time
-            x = cyclic_shift(x, s)  # 2. roll up and left by s
-            windows = window_partition(x, ws).reshape(-1, ws * ws, c)  # 3. cut: (B*nW, N, C)
-            windows = self.attn(windows, g.mask, ws)  # 4. attention inside each window
-            x = window_reverse(windows.view(-1, ws, ws, c), ws, hp, wp)  # 5. windows back into a map
-            x = reverse_cyclic_shift(x, s)  # 6. roll back down and right
+            x = windows.cyclic_shift(x, s, check=False)  # 2. roll up and left by s
+            cut = windows.window_partition(x, ws, check=False).reshape(-1, ws * ws, c)  # 3. (B*nW, N, C)
+            cut = self.attn(cut, g.mask, ws)  # 4. attention inside each window
+            x = windows.window_reverse(cut.view(-1, ws, ws, c), ws, hp, wp, check=False)  # 5. back into a map
+            x = windows.reverse_cyclic_shift(x, s, check=False)  # 6. roll back down and right
         else:  # the same, with steps 2+3 and 5+6 each one precomputed gather (a third of the copying)
-            windows = x.reshape(b, hp * wp, c).index_select(1, g.order).view(-1, ws * ws, c)  # 2+3
-            windows = self.attn(windows, g.mask, ws)  # 4.
-            x = windows.reshape(b, hp * wp, c).index_select(1, g.inverse).view(b, hp, wp, c)  # 5+6
+            cut = x.reshape(b, hp * wp, c).index_select(1, g.order).view(-1, ws * ws, c)  # 2+3
+            cut = self.attn(cut, g.mask, ws)  # 4.
+            x = cut.reshape(b, hp * wp, c).index_select(1, g.inverse).view(b, hp, wp, c)  # 5+6
         if (hp, wp) != (h, w):
             x = x[:, :h, :w, :].contiguous()  # 7. crop the padding away
         return x
@@ -200,44 +193,14 @@ class SwinTransformerBlock(nn.Module):
 
 
 class SwinTransformerBlockV2(SwinTransformerBlock):
-    """One Swin V2 block: scaled cosine attention with a continuous position bias, res-post-norm."""
+    """One Swin V2 block: scaled cosine attention with a continuous position bias, res-post-norm.
 
-    default_norm_placement: NormPlacement = "res_post"
+    The same block as v1 with :class:`WindowAttentionV2` and the LayerNorms after each branch;
+    ``pretrained_window_size`` is the window the weights were trained with (0: none).
+    """
 
-    def __init__(
-        self,
-        dim: int,
-        input_resolution: tuple[int, int],
-        num_heads: int,
-        window_size: int = 8,
-        shift_size: int = 0,
-        mlp_ratio: float = 4.0,
-        qkv_bias: bool = True,
-        drop: float = 0.0,
-        attn_drop: float = 0.0,
-        drop_path: float = 0.0,
-        norm_placement: NormPlacement | None = None,
-        pretrained_window_size: int = 0,
-    ) -> None:
-        self._pretrained_window_size = pretrained_window_size  # read by _make_attention
-        super().__init__(
-            dim,
-            input_resolution,
-            num_heads,
-            window_size,
-            shift_size,
-            mlp_ratio,
-            qkv_bias,
-            drop,
-            attn_drop,
-            drop_path,
-            norm_placement,
-        )
-
-    def _make_attention(self, dim, window_size, num_heads, qkv_bias, attn_drop, proj_drop) -> nn.Module:
-        return WindowAttentionV2(
-            dim, window_size, num_heads, qkv_bias, attn_drop, proj_drop, self._pretrained_window_size
-        )
+    version = 2
+    attention_class = WindowAttentionV2
 
     def init_respostnorm(self) -> None:
         """Zero the post-norms' weight and bias (as the official code does): the block starts as identity."""

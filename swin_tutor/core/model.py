@@ -13,19 +13,13 @@ from functools import partial
 import torch
 import torch.nn as nn
 
-from swin_tutor.core.blocks import NormPlacement, SwinTransformerBlock, SwinTransformerBlockV2
+from swin_tutor.core.blocks import SwinTransformerBlock, SwinTransformerBlockV2
+from swin_tutor.core.config import NormPlacement, SwinConfig
 from swin_tutor.core.patches import PatchEmbed, PatchMerging, PatchMergingV2
 from swin_tutor.core.stages import BasicLayer
-from swin_tutor.core.validation import (
-    check_image_batch,
-    check_int,
-    check_int_sequence,
-    check_number,
-    check_rate,
-    positive_pair,
-)
+from swin_tutor.core.validation import check_image_batch
 
-__all__ = ["BasicLayer", "SwinTransformer", "SwinTransformerV2", "init_weights"]
+__all__ = ["SwinTransformer", "SwinTransformerV2", "build_model", "init_weights"]
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -49,10 +43,14 @@ class SwinTransformer(nn.Module):
     ``img_size`` is the size the model is built and counted for (stage maps, parameters, MACs,
     official checkpoints); the forward pass accepts any (H, W) of at least one patch, as Hugging
     Face and timm do: it pads to the patch, pads odd maps before merging, and applies the clamp
-    rule to the stage maps of that input.
+    rule to the stage maps of that input. The settings are checked once, into ``self.config``
+    (:class:`~swin_tutor.core.config.SwinConfig`), and everything is built from it.
+    :class:`SwinTransformerV2` is this class with the v2 block and merging.
     """
 
     version = 1
+    block_class: type[SwinTransformerBlock] = SwinTransformerBlock
+    merging_class: type[PatchMerging] = PatchMerging
 
     def __init__(
         self,
@@ -71,59 +69,55 @@ class SwinTransformer(nn.Module):
         drop_path_rate: float = 0.1,
         patch_norm: bool = True,
         norm_placement: NormPlacement | None = None,
+        pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
+        use_checkpoint: bool = False,
+        use_gather: bool = True,
     ) -> None:
         super().__init__()
-        self._configure(img_size, patch_size, in_chans, num_classes, embed_dim, depths, num_heads, window_size)
-        self.mlp_ratio = check_number(mlp_ratio, "mlp_ratio", above=0)
-        make_block = partial(
-            SwinTransformerBlock,
-            mlp_ratio=mlp_ratio,
-            qkv_bias=qkv_bias,
-            drop=check_rate(drop_rate, "drop_rate"),
-            attn_drop=check_rate(attn_drop_rate, "attn_drop_rate"),
-            norm_placement=norm_placement,
+        config = SwinConfig(
+            self.version, img_size, patch_size, in_chans, num_classes, embed_dim, depths, num_heads, window_size,
+            mlp_ratio, qkv_bias, drop_rate, attn_drop_rate, drop_path_rate, patch_norm, norm_placement,
+            pretrained_window_sizes, use_checkpoint, use_gather,
+        )  # fmt: skip
+        self.config = config
+        for name in ("img_size", "patch_size", "in_chans", "num_classes", "embed_dim", "depths", "num_heads"):
+            setattr(self, name, getattr(config, name))
+        self.window_size, self.mlp_ratio = config.window_size, config.mlp_ratio
+        self.pretrained_window_sizes = config.pretrained_window_sizes
+        self.num_layers, self.num_features = config.num_layers, config.num_features
+
+        self.patch_embed = PatchEmbed(config.patch_size, config.in_chans, config.embed_dim, config.patch_norm)
+        self.pos_drop = nn.Dropout(config.drop_rate)
+        resolution = (
+            _ceil_div(config.img_size[0], config.patch_size),
+            _ceil_div(config.img_size[1], config.patch_size),
         )
-        self._build(patch_norm, drop_rate, drop_path_rate, lambda i: make_block, PatchMerging)
-
-    def _configure(self, img_size, patch_size, in_chans, num_classes, embed_dim, depths, num_heads, window_size):
-        """Check and store the configuration both versions share."""
-        self.img_size = positive_pair(img_size, "img_size")
-        self.patch_size = check_int(patch_size, "patch_size", minimum=1)
-        if min(self.img_size) < patch_size:
-            raise ValueError(f"img_size {self.img_size} must hold at least one {patch_size}x{patch_size} patch")
-        self.in_chans = check_int(in_chans, "in_chans", minimum=1)
-        self.num_classes = check_int(num_classes, "num_classes", minimum=0)
-        self.embed_dim = check_int(embed_dim, "embed_dim", minimum=1)
-        self.depths = check_int_sequence(depths, "depths", length=4, minimum=1)
-        self.num_heads = check_int_sequence(num_heads, "num_heads", length=4, minimum=1)
-        for i, heads in enumerate(self.num_heads):
-            if (embed_dim * 2**i) % heads:
-                raise ValueError(f"stage {i}: num_heads={heads} must divide the stage dimension {embed_dim * 2**i}")
-        self.window_size = check_int(window_size, "window_size", minimum=1)
-        self.num_layers = len(self.depths)
-        self.num_features = embed_dim * 2 ** (self.num_layers - 1)
-
-    def _build(self, patch_norm, drop_rate, drop_path_rate, block_factory, merging_cls) -> None:
-        """Patch embedding, four stages, final norm and head (``block_factory(i)`` makes stage i's blocks)."""
-        self.patch_embed = PatchEmbed(self.patch_size, self.in_chans, self.embed_dim, patch_norm)
-        self.pos_drop = nn.Dropout(drop_rate)
-        resolution = (_ceil_div(self.img_size[0], self.patch_size), _ceil_div(self.img_size[1], self.patch_size))
         self.patches_resolution = resolution
-        check_rate(drop_path_rate, "drop_path_rate")
-        rates = torch.linspace(0, drop_path_rate, sum(self.depths), device="cpu").tolist()  # also under "meta"
+        rates = torch.linspace(0, config.drop_path_rate, sum(config.depths), device="cpu").tolist()  # also "meta"
         self.layers = nn.ModuleList()
         for i in range(self.num_layers):
-            start = sum(self.depths[:i])
+            start = sum(config.depths[:i])
+            make_block = partial(
+                self.block_class,
+                mlp_ratio=config.mlp_ratio,
+                qkv_bias=config.qkv_bias,
+                drop=config.drop_rate,
+                attn_drop=config.attn_drop_rate,
+                norm_placement=config.norm_placement,
+                pretrained_window_size=config.pretrained_window_sizes[i],
+                use_gather=config.use_gather,
+            )
             self.layers.append(
                 BasicLayer(
-                    block_factory(i),
-                    dim=self.embed_dim * 2**i,
+                    make_block,
+                    dim=config.stage_dims[i],
                     input_resolution=resolution,
-                    depth=self.depths[i],
-                    num_heads=self.num_heads[i],
-                    window_size=self.window_size,
-                    drop_path=rates[start : start + self.depths[i]],
-                    downsample=merging_cls if i < self.num_layers - 1 else None,
+                    depth=config.depths[i],
+                    num_heads=config.num_heads[i],
+                    window_size=config.window_size,
+                    drop_path=rates[start : start + config.depths[i]],
+                    downsample=self.merging_class if i < self.num_layers - 1 else None,
+                    use_checkpoint=config.use_checkpoint,
                 )
             )
             if i < self.num_layers - 1:
@@ -136,6 +130,7 @@ class SwinTransformer(nn.Module):
     _init_weights = staticmethod(init_weights)
 
     def _check_input(self, x: torch.Tensor) -> None:
+        """The one check of a forward pass (the modules below trust it)."""
         check_image_batch(x, self.in_chans, like=self.patch_embed.proj.weight)
         if min(x.shape[2:]) < self.patch_size:
             raise ValueError(
@@ -148,7 +143,7 @@ class SwinTransformer(nn.Module):
         the blocks of stage i (before its merging), and ``norm`` (the final normalised map)."""
         self._check_input(x)
         out = {}
-        x = self.pos_drop(self.patch_embed(x))
+        x = self.pos_drop(self.patch_embed.embed(x))
         out["patch_embed"] = x
         for i, layer in enumerate(self.layers):
             x = layer.forward_blocks(x)
@@ -161,7 +156,12 @@ class SwinTransformer(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) -> (B, H/32, W/32, 8C), after the final LayerNorm."""
         self._check_input(x)
-        x = self.pos_drop(self.patch_embed(x))
+        if x.shape[0] == 0:  # an empty batch gives empty features of the right shape, as nn modules do
+            return self._features(x.new_zeros(1, *x.shape[1:]))[:0]
+        return self._features(x)
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pos_drop(self.patch_embed.embed(x))
         for layer in self.layers:
             x = layer(x)
         return self.norm(x)
@@ -177,53 +177,27 @@ class SwinTransformer(nn.Module):
 class SwinTransformerV2(SwinTransformer):
     """Swin Transformer V2 (Liu et al., 2022): cosine attention, log-spaced CPB, res-post-norm.
 
+    The v1 model with the v2 block and merging, the official defaults (256 px, window 8), and the
+    post-norms zeroed at initialisation so every block starts as the identity.
     ``pretrained_window_sizes`` (one per stage, 0 = none): the window the weights were trained
     with, so that the position-bias coordinates keep their scale at a new window.
     """
 
     version = 2
+    block_class = SwinTransformerBlockV2
+    merging_class = PatchMergingV2
 
-    def __init__(
-        self,
-        img_size: int | tuple[int, int] = 256,
-        patch_size: int = 4,
-        in_chans: int = 3,
-        num_classes: int = 1000,
-        embed_dim: int = 96,
-        depths: Sequence[int] = (2, 2, 6, 2),
-        num_heads: Sequence[int] = (3, 6, 12, 24),
-        window_size: int = 8,
-        mlp_ratio: float = 4.0,
-        qkv_bias: bool = True,
-        drop_rate: float = 0.0,
-        attn_drop_rate: float = 0.0,
-        drop_path_rate: float = 0.1,
-        patch_norm: bool = True,
-        norm_placement: NormPlacement | None = None,
-        pretrained_window_sizes: Sequence[int] = (0, 0, 0, 0),
-    ) -> None:
-        nn.Module.__init__(self)
-        self._configure(img_size, patch_size, in_chans, num_classes, embed_dim, depths, num_heads, window_size)
-        self.mlp_ratio = check_number(mlp_ratio, "mlp_ratio", above=0)
-        self.pretrained_window_sizes = check_int_sequence(
-            pretrained_window_sizes, "pretrained_window_sizes", length=4, minimum=0
-        )
-        make_block = partial(
-            SwinTransformerBlockV2,
-            mlp_ratio=mlp_ratio,
-            qkv_bias=qkv_bias,
-            drop=check_rate(drop_rate, "drop_rate"),
-            attn_drop=check_rate(attn_drop_rate, "attn_drop_rate"),
-            norm_placement=norm_placement,
-        )
-        self._build(
-            patch_norm,
-            drop_rate,
-            drop_path_rate,
-            lambda i: partial(make_block, pretrained_window_size=self.pretrained_window_sizes[i]),
-            PatchMergingV2,
-        )
+    def __init__(self, img_size: int | tuple[int, int] = 256, window_size: int = 8, **kwargs) -> None:
+        super().__init__(img_size=img_size, window_size=window_size, **kwargs)
         for layer in self.layers:
             for block in layer.blocks:
                 if block.norm_placement == "res_post":
                     block.init_respostnorm()
+
+
+def build_model(config: SwinConfig) -> SwinTransformer:
+    """The model a :class:`~swin_tutor.core.config.SwinConfig` describes (v1 or v2)."""
+    if not isinstance(config, SwinConfig):
+        raise TypeError(f"config must be a SwinConfig, got {type(config).__name__}")
+    cls = SwinTransformerV2 if config.version == 2 else SwinTransformer
+    return cls(**config.kwargs())

@@ -20,7 +20,6 @@ __all__ = [
     "PatchMergingUnfold",
     "PatchMergingConv",
     "unfold_to_conv_weight",
-    "conv_to_unfold_weight",
     "gather_to_unfold_permutation",
 ]
 
@@ -41,6 +40,10 @@ class PatchEmbed(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_batch(x, self.in_chans)
+        return self.embed(x)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The forward pass without the input checks (the model checked its input already)."""
         x = pad_to_multiple(x, self.patch_size, channels_last=False)  # (B, C, H, W), H and W now multiples of p
         # A channels-last input makes the convolution write (B, H/p, W/p, C) in memory, so the
         # permute below is free instead of a strided copy of the largest map in the model.
@@ -64,31 +67,34 @@ def merge_gather(x: torch.Tensor) -> torch.Tensor:
 
 
 class PatchMerging(nn.Module):
-    """Swin v1 merging: 2x2 gather -> LayerNorm(4C) -> Linear(4C -> 2C, no bias). Halves H and W."""
+    """Swin v1 merging: 2x2 gather -> LayerNorm(4C) -> Linear(4C -> 2C, no bias). Halves H and W.
+
+    :class:`PatchMergingV2` is the same module with the LayerNorm moved after the reduction.
+    """
+
+    version = 1
 
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.dim = check_int(dim, "dim", minimum=1)
-        self.norm = nn.LayerNorm(4 * dim)
+        norm_after = self.version == 2
+        if not norm_after:
+            self.norm = nn.LayerNorm(4 * dim)
         self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
+        if norm_after:
+            self.norm = nn.LayerNorm(2 * dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, H, W, C) -> (B, ceil(H/2), ceil(W/2), 2C)."""
+        if self.version == 2:
+            return self.norm(self.reduction(merge_gather(x)))
         return self.reduction(self.norm(merge_gather(x)))
 
 
-class PatchMergingV2(nn.Module):
+class PatchMergingV2(PatchMerging):
     """Swin V2 merging: 2x2 gather -> Linear(4C -> 2C, no bias) -> LayerNorm(2C): the norm moves after."""
 
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        self.dim = check_int(dim, "dim", minimum=1)
-        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
-        self.norm = nn.LayerNorm(2 * dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, H, W, C) -> (B, ceil(H/2), ceil(W/2), 2C)."""
-        return self.norm(self.reduction(merge_gather(x)))
+    version = 2
 
 
 class PatchMergingUnfold(nn.Module):
@@ -129,13 +135,6 @@ def unfold_to_conv_weight(linear_weight: torch.Tensor, dim: int) -> torch.Tensor
     if linear_weight.shape[1] != 4 * dim:
         raise ValueError(f"expected a weight of shape (out, {4 * dim}), got {tuple(linear_weight.shape)}")
     return linear_weight.reshape(linear_weight.shape[0], dim, 2, 2).clone()
-
-
-def conv_to_unfold_weight(conv_weight: torch.Tensor) -> torch.Tensor:
-    """(out, C, 2, 2) conv weight -> (out, 4C) unfold-linear weight."""
-    if conv_weight.dim() != 4 or conv_weight.shape[2:] != (2, 2):
-        raise ValueError(f"expected a conv weight of shape (out, C, 2, 2), got {tuple(conv_weight.shape)}")
-    return conv_weight.reshape(conv_weight.shape[0], -1).clone()
 
 
 def gather_to_unfold_permutation(dim: int) -> torch.Tensor:

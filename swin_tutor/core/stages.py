@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn as nn
+from torch.utils.checkpoint import checkpoint
 
 from swin_tutor.core.blocks import SwinTransformerBlock
 
@@ -16,7 +17,12 @@ __all__ = ["BasicLayer"]
 
 
 class BasicLayer(nn.Module):
-    """One stage: ``depth`` blocks alternating shift 0 and window // 2, then (optionally) merging."""
+    """One stage: ``depth`` blocks alternating shift 0 and window // 2, then (optionally) merging.
+
+    ``use_checkpoint`` (the official flag): while training, each block's activations are not kept
+    for the backward pass but recomputed from its input (``torch.utils.checkpoint``), trading one
+    more forward per block for the memory of everything inside it.
+    """
 
     def __init__(
         self,
@@ -28,11 +34,13 @@ class BasicLayer(nn.Module):
         window_size: int,
         drop_path: Sequence[float],
         downsample: type[nn.Module] | None,
+        use_checkpoint: bool = False,
     ) -> None:
         super().__init__()
         self.dim = dim
         self.input_resolution = input_resolution
         self.depth = depth
+        self.use_checkpoint = use_checkpoint
         self.blocks = nn.ModuleList(
             make_block(
                 dim=dim,
@@ -47,8 +55,13 @@ class BasicLayer(nn.Module):
         self.downsample = downsample(dim) if downsample is not None else None
 
     def forward_blocks(self, x: torch.Tensor) -> torch.Tensor:
+        """The blocks of the stage, without the merging: (B, H, W, C) -> (B, H, W, C)."""
         for block in self.blocks:
-            x = block(x)
+            if self.use_checkpoint and torch.is_grad_enabled():
+                # drop path's random draws are replayed in the recomputation (preserve_rng_state)
+                x = checkpoint(block, x, use_reentrant=False)
+            else:
+                x = block(x)
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -118,8 +118,8 @@ def check_image_batch(x: torch.Tensor, in_chans: int = 3, like: torch.Tensor | N
         raise ValueError(
             f"expected a floating-point image (e.g. float32 in [0, 1]), got dtype {x.dtype}; use x.float() / 255"
         )
-    if x.numel() == 0:
-        raise ValueError(f"expected a non-empty image batch, got shape {tuple(x.shape)}")
+    if x.shape[2] == 0 or x.shape[3] == 0:
+        raise ValueError(f"expected an image of at least 1x1 pixels, got shape {tuple(x.shape)}")
     if like is not None:
         if x.device != like.device:
             raise ValueError(
@@ -130,8 +130,12 @@ def check_image_batch(x: torch.Tensor, in_chans: int = 3, like: torch.Tensor | N
                 f"the image has dtype {x.dtype} but the model's parameters are {like.dtype}; "
                 f"convert the image (x.to({like.dtype})) or the model (model.to({x.dtype}))"
             )
-    # (meta tensors have no values; a compiled graph would break at the host-side check)
-    if not x.is_meta and not torch.compiler.is_compiling() and not bool(torch.isfinite(x).all()):
+    # Finiteness is checked on the CPU only. Reading the answer back (bool(...)) makes the host wait
+    # for the device: on CUDA that would be a synchronisation in every forward pass, so a GPU input
+    # is not checked (NaN in, NaN logits out). Meta tensors have no values, and a compiled graph
+    # would break at the host-side check.
+    on_cpu = x.device.type == "cpu"
+    if on_cpu and not torch.compiler.is_compiling() and not bool(torch.isfinite(x).all()):
         bad = int((~torch.isfinite(x)).sum())
         raise ValueError(f"the image batch holds {bad} NaN or infinite values; the logits would be NaN")
 

@@ -24,8 +24,13 @@ __all__ = [
 ]
 
 
-def window_partition(x: torch.Tensor, window_size: int | tuple[int, int]) -> torch.Tensor:
-    """Cut a (B, H, W, C) map into windows: (B * nW, wh, ww, C). H, W must be multiples of the window."""
+def window_partition(x: torch.Tensor, window_size: int | tuple[int, int], *, check: bool = True) -> torch.Tensor:
+    """Cut a (B, H, W, C) map into windows: (B * nW, wh, ww, C). H, W must be multiples of the window.
+
+    ``check=False`` skips the argument checks (a block that already checked its map passes it).
+    """
+    if not check:
+        return rearrange(x, "b (nh wh) (nw ww) c -> (b nh nw) wh ww c", wh=window_size, ww=window_size)
     check_map(x, "window_partition")
     wh, ww = to_2tuple(window_size, "window_size")
     _, height, width, _ = x.shape
@@ -37,8 +42,13 @@ def window_partition(x: torch.Tensor, window_size: int | tuple[int, int]) -> tor
     return rearrange(x, "b (nh wh) (nw ww) c -> (b nh nw) wh ww c", wh=wh, ww=ww)
 
 
-def window_reverse(windows: torch.Tensor, window_size: int | tuple[int, int], height: int, width: int) -> torch.Tensor:
+def window_reverse(
+    windows: torch.Tensor, window_size: int | tuple[int, int], height: int, width: int, *, check: bool = True
+) -> torch.Tensor:
     """Inverse of :func:`window_partition`: (B * nW, wh, ww, C) -> (B, H, W, C)."""
+    if not check:
+        nh, nw = height // window_size, width // window_size
+        return rearrange(windows, "(b nh nw) wh ww c -> b (nh wh) (nw ww) c", nh=nh, nw=nw)
     wh, ww = to_2tuple(window_size, "window_size")
     if windows.dim() != 4 or windows.shape[1:3] != (wh, ww):
         raise ValueError(f"window_reverse expects windows of shape (B*nW, {wh}, {ww}, C), got {tuple(windows.shape)}")
@@ -50,22 +60,22 @@ def window_reverse(windows: torch.Tensor, window_size: int | tuple[int, int], he
     return rearrange(windows, "(b nh nw) wh ww c -> b (nh wh) (nw ww) c", nh=nh, nw=nw)
 
 
-def cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int]) -> torch.Tensor:
+def cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int], *, check: bool = True) -> torch.Tensor:
     """Roll a (B, H, W, C) map up and left by ``shift`` (content at row s moves to row 0)."""
-    check_map(x, "cyclic_shift")
+    if check:
+        check_map(x, "cyclic_shift")
     sh, sw = to_2tuple(shift, "shift")
     if sh == 0 and sw == 0:
         return x
     return torch.roll(x, shifts=(-sh, -sw), dims=(1, 2))
 
 
-def reverse_cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int]) -> torch.Tensor:
+def reverse_cyclic_shift(x: torch.Tensor, shift: int | tuple[int, int], *, check: bool = True) -> torch.Tensor:
     """Undo :func:`cyclic_shift`: roll down and right by ``shift``."""
-    check_map(x, "reverse_cyclic_shift")
+    if check:
+        check_map(x, "reverse_cyclic_shift")
     sh, sw = to_2tuple(shift, "shift")
-    if sh == 0 and sw == 0:
-        return x
-    return torch.roll(x, shifts=(sh, sw), dims=(1, 2))
+    return cyclic_shift(x, (-sh, -sw), check=False)  # rolling up by -s is rolling down by s
 
 
 def clamp_window_and_shift(resolution: tuple[int, int], window_size: int, shift_size: int) -> tuple[int, int]:

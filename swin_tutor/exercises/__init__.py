@@ -49,9 +49,11 @@ How to add the exercises of a notebook (e.g. notebook 09)
 
 from __future__ import annotations
 
-from swin_tutor.exercises import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11  # noqa: F401  (each fills the registry)
+import difflib
+
+from swin_tutor.exercises import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12, nb13  # noqa: F401  (each fills the registry)
 from swin_tutor.exercises._compare import PLACEHOLDER
-from swin_tutor.exercises._exercise import Exercise
+from swin_tutor.exercises._exercise import Exercise, UnknownExercise
 from swin_tutor.exercises.registry import REGISTRY
 
 __all__ = ["____", "all_exercises", "exercise"]
@@ -59,14 +61,24 @@ __all__ = ["____", "all_exercises", "exercise"]
 ____ = PLACEHOLDER  # the blank a starter cell leaves for the student
 
 
-def exercise(id: str) -> Exercise:
-    """The exercise with this id, e.g. ``exercise("03.2")``."""
+def exercise(id: str) -> Exercise | UnknownExercise:
+    """The exercise with this id, e.g. ``exercise("03.2")``. An unknown id prints one line (the ids
+    there are) and returns a stand-in whose ``check``/``hint``/``solution`` do nothing more."""
     if id not in REGISTRY:
-        known = ", ".join(sorted(REGISTRY)) or "none"
-        raise ValueError(f"exercise: no exercise {id!r}; known ids: {known}")
+        notebook = [k for k in _sorted_ids() if isinstance(id, str) and k[:2] == id[:2]]
+        close = difflib.get_close_matches(str(id), list(REGISTRY), n=3)
+        known = notebook or close or [k for k in _sorted_ids() if k.endswith(".1")]
+        example = "" if isinstance(id, str) else ' (ids are strings such as "03.2")'
+        print(f"There is no exercise {id!r}{example}; try one of: {', '.join(known)}")
+        return UnknownExercise(str(id))
     return REGISTRY[id]
+
+
+def _sorted_ids() -> list[str]:
+    """Every registered id, in notebook order ("01.1", "01.2", ..., "11.3")."""
+    return sorted(REGISTRY, key=lambda k: tuple(map(int, k.split("."))))
 
 
 def all_exercises() -> list[Exercise]:
     """Every registered exercise, sorted by id."""
-    return [REGISTRY[k] for k in sorted(REGISTRY, key=lambda k: tuple(map(int, k.split("."))))]
+    return [REGISTRY[k] for k in _sorted_ids()]

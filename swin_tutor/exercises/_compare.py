@@ -7,6 +7,7 @@ CPU's floating point, so the lines a notebook prints are stable.
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -133,3 +134,20 @@ def compare_outputs(got: Any, expected: torch.Tensor, atol: float) -> str | None
         close = got == expected
     wrong = int((~close).sum())
     return None if wrong == 0 else f"{wrong} of {expected.numel()} values differ"
+
+
+_LATEX = {r"\times": "×", r"\cdot": "·", r"\infty": "∞", r"\sigma": "σ", r"\,": " ", r"\sqrt": "√"}
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def plain_text(text: str) -> str:
+    """Markdown section names without LaTeX: ``a $2\\times2$ window`` -> ``a 2×2 window``, ``$x_0$`` -> ``x₀``."""
+
+    def convert(match: re.Match) -> str:
+        math = match.group(1)
+        for command, symbol in _LATEX.items():
+            math = math.replace(command, symbol)
+        math = re.sub(r"_(\d)", lambda m: m.group(1).translate(_SUBSCRIPTS), math)
+        return re.sub(r"\\([A-Za-z]+)", r"\1", math).replace("{", "").replace("}", "")
+
+    return re.sub(r"\$([^$]*)\$", convert, text)

@@ -7,11 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import swin_tutor.exercises._timeout as _timeout
 from swin_tutor.exercises._compare import (
     PLACEHOLDER,
     compare_outputs,
     contains_placeholder,
     normalise,
+    plain_text,
     same,
     shape_mismatch,
 )
@@ -78,9 +80,15 @@ class Exercise:
         return self._result("not quite", f"Not quite: {verdict}")
 
     def hint(self, level: int = 1) -> None:
-        """Print hint ``level`` (1 .. len(hints)); the last is nearly the answer."""
-        if not isinstance(level, int) or not 1 <= level <= len(self.hints):
-            raise ValueError(f"hint: level must be an int from 1 to {len(self.hints)}, got {level!r}")
+        """Print hint ``level`` (1 .. len(hints)); the last is nearly the answer. Another level prints
+        one line that says which levels there are."""
+        if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= len(self.hints):
+            n = len(self.hints)
+            print(
+                f"{self.id} · There are {n} hints: hint(1) to hint({n}), not hint({level!r}); "
+                f'exercise("{self.id}").solution() shows the worked solution.'
+            )
+            return
         more = f' (more: exercise("{self.id}").hint({level + 1}))' if level < len(self.hints) else ""
         print(f"{self.id} · Hint {level} of {len(self.hints)}: {self.hints[level - 1]}{more}")
 
@@ -91,7 +99,7 @@ class Exercise:
     def _named(self, m: Mistake, why: str | None = None) -> str:
         where = re.match(r"^(\d\d): (.*)$", m.section)  # "03: The clamp rule" points to another notebook
         notebook, section = (where.group(1), where.group(2)) if where else (self.id[:2], m.section)
-        return f'{m.name}: {why or m.why} (notebook {notebook}, section "{section}")'
+        return f'{m.name}: {why or m.why} (notebook {notebook}, section "{plain_text(section)}")'
 
     def _grade_value(self, answer: Any) -> str | None:
         if same(answer, self.solution_answer, self.tol):
@@ -114,7 +122,12 @@ class Exercise:
         got = []
         for desc, args in self.cases:
             try:
-                out = answer(*_fresh(args))
+                out = _timeout.call_with_time_limit(answer, _fresh(args))
+            except _timeout.TimeLimitExceeded:
+                return (
+                    f"on {desc} your function did not finish within {_timeout.TIME_LIMIT:g} seconds and was stopped "
+                    "(an endless loop? a while loop whose condition never changes?)"
+                )
             except Exception as err:  # the student's code: report, do not crash the notebook
                 return f"on {desc} your function raised {type(err).__name__}: {str(err).splitlines()[0][:120]}"
             if contains_placeholder(out):
@@ -141,6 +154,23 @@ class Exercise:
         if letter in named:
             return f"({letter}) " + self._named(named[letter], self.choices[letter][1])
         return f"({letter}) {self.choices[letter][1]}"
+
+
+@dataclass(frozen=True)
+class UnknownExercise:
+    """What ``exercise()`` returns for an id it does not know (after printing one line): its methods
+    print nothing more, so a mistyped id costs one line, not a traceback."""
+
+    id: str
+
+    def check(self, answer: Any) -> Result:
+        return Result(False, f"no exercise {self.id!r}", "unknown id")
+
+    def hint(self, level: int = 1) -> None:
+        return None
+
+    def solution(self) -> None:
+        return None
 
 
 def _fresh(args: tuple) -> tuple:

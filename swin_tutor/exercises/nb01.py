@@ -80,7 +80,7 @@ register(
         hints=["Divide both formulas by 2hwC.", "You get (2C + hw) / (2C + M^2). What happens to it as C grows?"],
         solution=(
             "Dividing by 2hwC: ratio = (2C + hw) / (2C + M^2). Since hw > M^2 the ratio is above 1, and a larger C "
-            "adds the same 2C to both, pulling it towards 1: (b). With C = 192 the 100x side grows from 640 to 832."
+            "adds the same 2C to both, pulling it towards 1: (b). With C = 192 the 100x side is larger."
         ),
         section=COST,
     )

@@ -1,10 +1,11 @@
 """Exercises of notebook 09 (training the tiny Swin): the last stage's bias tables, windows at two image sizes,
-which stages attend globally, and the accuracy a model that learned nothing gets."""
+which stages attend globally, the accuracy a model that learned nothing gets, and what an ONNX file does with
+another image size."""
 
 from __future__ import annotations
 
 from swin_tutor.exercises._exercise import Mistake
-from swin_tutor.exercises.registry import register, value
+from swin_tutor.exercises.registry import choice, register, value
 
 SIZES = "Why these sizes"
 TRAINING = "Training live"
@@ -123,5 +124,60 @@ register(
             "(Any class gives 0.097 to 0.103.) That is the floor every curve in this notebook starts from."
         ),
         section=TRAINING,
+    )
+)
+
+EXPORT = "Export to ONNX"
+
+register(
+    choice(
+        "09.5",
+        "The digits model was exported to ONNX at 32x32 (export_onnx). What happens when you give the file a "
+        "48x48 image?",
+        choices={
+            "a": (
+                "ONNX Runtime refuses it: the graph's H and W are fixed, because the clamp rule, the padding, the "
+                "mask and the token order were worked out for 32x32 and stored as constants. Export a model built "
+                "at 48 instead.",
+                "the tracer ran the Python that decides window, shift, padding and mask once, at 32x32; the "
+                "graph holds its results, not the rule.",
+            ),
+            "b": (
+                "It runs with the same windows and gives the same logits as PyTorch at 48x48.",
+                "the mask and the token order in the graph are those of a 16x16 token map; a 24x24 map needs others.",
+            ),
+            "c": (
+                "It cannot have been exported at all: ONNX has no torch.roll.",
+                "the export worked: the shift and the window partition run as one gather with a constant index "
+                "(and torch.roll itself would export as Slice and Concat).",
+            ),
+            "d": (
+                "It runs, after resizing the image to 32x32 inside the graph.",
+                "nothing in the model resizes images; the graph's input simply has the fixed shape (B, 1, 32, 32).",
+            ),
+        },
+        answer="a",
+        why="what Swin derives from the image size (clamped window and shift, padding, mask, token order) is "
+        "computed in Python and traced as constants; the input is declared (batch, 1, 32, 32).",
+        mistakes=[
+            Mistake(
+                "b",
+                "the graph as a general program",
+                "tracing records the operations run at one size; the size-dependent choices become constants.",
+                EXPORT,
+            ),
+            Mistake("c", "roll does not export", "the file exists and runs: see the section's output.", EXPORT),
+        ],
+        hints=[
+            "Where are the window's clamp, the mask and the token order decided: in the graph or in Python?",
+            "The section's cell fed the file a 48x48 input. What did ONNX Runtime answer?",
+        ],
+        solution=(
+            "(a). torch.onnx.export traces one forward pass at 32x32: the Python that applies the clamp rule and "
+            "builds the mask and the gather index runs once, and the graph keeps their results as constants; the "
+            "input is declared with H = W = 32 and ONNX Runtime rejects any other. For 48x48: build tiny_swin(1, "
+            "img_size=48), load the same state dict (no parameter depends on the size) and export that model."
+        ),
+        section=EXPORT,
     )
 )

@@ -1,5 +1,5 @@
 """Exercises of notebook 10 (what each mechanism buys): the reach of a token through shifted windows, the reach
-left by shifting a one-window map (erratum 6), and why no shift cannot solve "same colour?"."""
+left by shifting a one-window map (E-shift-small-map), and why no shift cannot solve "same colour?"."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ register(
 register(
     value(
         "10.2",
-        "Erratum 6, 4x4 map, window 4, shift 2: keys the corner query (0, 0) may attend to in the shifted block",
+        "E-shift-small-map (4x4 map, window 4, shift 2): keys the corner query (0, 0) may attend to when shifted",
         answer=4,
         why="the roll by 2 makes four 2x2 regions that were not neighbours; the mask keeps the query's region: 4 keys.",
         mistakes=[Mistake(16, "the clamp rule's answer", "16 is the correct model (no shift on one window).", ERRATA)],

@@ -3,7 +3,7 @@
 - ``receptive_field``: which input tokens one output token depends on after k blocks (by gradient).
 - ``activation_rms_per_block``: the size of the residual stream after each block (forward hooks).
 - ``train_stack`` / ``accuracy``: train with ``swin_tutor.train.loop.fit`` and score, as a small dict.
-- ``window_transfer``: accuracy of a stack trained at one window, evaluated at another.
+- ``window_transfer``: accuracy of a stack trained at one window, evaluated at another (and another map size).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-from torch.utils.data import TensorDataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from swin_tutor.lab.mechanisms import StackConfig, TokenStack, build_stack, with_window
 
@@ -81,28 +81,30 @@ def activation_rms_per_block(model: TokenStack, images: torch.Tensor) -> list[fl
     return values
 
 
-def accuracy(model: nn.Module, dataset: TensorDataset, batch_size: int = 512) -> float:
-    """Fraction of ``dataset`` classified correctly (model in eval mode, no gradients)."""
-    images, labels = dataset.tensors
+def accuracy(model: nn.Module, dataset: Dataset, batch_size: int = 512) -> float:
+    """Fraction of ``dataset`` (any map-style dataset of (image, label): a TensorDataset, a Subset, ...)
+    classified correctly (model in eval mode, no gradients)."""
+    if len(dataset) == 0:
+        raise ValueError("accuracy: the dataset is empty (0 examples)")
     model.eval()
     correct = 0
     with torch.no_grad():
-        for start in range(0, len(labels), batch_size):
-            logits = model(images[start : start + batch_size])
-            correct += int((logits.argmax(dim=1) == labels[start : start + batch_size]).sum())
-    return correct / len(labels)
+        for images, labels in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+            correct += int((model(images).argmax(dim=1) == labels).sum())
+    return correct / len(dataset)
 
 
-def train_stack(model: TokenStack, train: TensorDataset, test: TensorDataset, config) -> dict:
-    """Train ``model`` with ``swin_tutor.train.loop.fit`` (a ``TrainConfig``); return a JSON-ready summary:
-    the model's config, per-epoch curves, the final test accuracy and the wall time."""
+def train_stack(model: nn.Module, train: TensorDataset, test: TensorDataset, config) -> dict:
+    """Train ``model`` (a TokenStack, or any classifier) with ``swin_tutor.train.loop.fit`` (a ``TrainConfig``);
+    return a JSON-ready summary: the stack's config (else the class name), per-epoch curves, the final test
+    accuracy and the wall time."""
     from swin_tutor.train.loop import fit  # imported here: the training module is only needed when training
 
     start = time.perf_counter()
     history = fit(model, train, test, config, progress=False)
     seconds = time.perf_counter() - start
     return {
-        "stack": asdict(model.config),
+        "stack": asdict(model.config) if isinstance(model, TokenStack) else type(model).__name__,
         "train_loss": [float(v) for v in history.train_loss],
         "train_acc": [float(v) for v in history.train_acc],
         "test_acc_curve": [float(v) for v in history.test_acc],
@@ -111,9 +113,12 @@ def train_stack(model: TokenStack, train: TensorDataset, test: TensorDataset, co
     }
 
 
-def window_transfer(model: TokenStack, test: TensorDataset, windows: tuple[int, ...] = (4, 8)) -> dict[int, float]:
-    """Test accuracy of the trained ``model`` rebuilt at each window in ``windows`` (no fine-tuning)."""
-    return {w: accuracy(with_window(model, w), test) for w in windows}
+def window_transfer(
+    model: TokenStack, test: TensorDataset, windows: tuple[int, ...] = (4, 8), size: int | None = None
+) -> dict[int, float]:
+    """Test accuracy of the trained ``model`` rebuilt at each window in ``windows`` (and map ``size``; default:
+    the training size), with no fine-tuning (``with_window``). ``test`` holds images of that size."""
+    return {w: accuracy(with_window(model, w, size), test) for w in windows}
 
 
 def load_result(name: str) -> dict:

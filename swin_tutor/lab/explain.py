@@ -21,6 +21,7 @@ __all__ = [
     "bias_preferences",
     "grad_cam",
     "effective_receptive_field",
+    "paste_digits",
 ]
 
 
@@ -90,18 +91,19 @@ def query_attention(block: nn.Module, tokens: torch.Tensor, query: tuple[int, in
 
 @torch.no_grad()
 def relative_bias_image(attn: nn.Module) -> torch.Tensor:
-    """(heads, 2wh-1, 2ww-1): the bias a head adds for a key at offset (dy, dx) = key - query.
+    """(heads, 2wh-1, 2ww-1): the bias a head adds for a key at offset (dy, dx) = query - key.
 
-    The centre pixel is the query itself; pixel (wh-1+dy, ww-1+dx) is the key dy rows below and dx
-    columns right of it. v1: the learned table; v2: ``16 * sigmoid(cpb_mlp(coords))``.
+    The series' convention (notebook 05): offsets are query minus key, so the centre pixel is the query
+    itself and pixel (wh-1+dy, ww-1+dx) is the key dy rows *above* and dx columns *left* of the query
+    (a key below or right of the query has a negative offset). The image is the table itself, row
+    (dy + wh-1) * (2ww-1) + (dx + ww-1). v1: the learned table; v2: ``16 * sigmoid(cpb_mlp(coords))``.
     """
     wh, ww = attn.window_size
     if isinstance(attn, WindowAttentionV2):
         table = 16 * torch.sigmoid(attn.cpb_mlp(attn.relative_coords_table.reshape(-1, 2)))
     else:
         table = attn.relative_position_bias_table
-    image = table.detach().float().cpu().T.reshape(-1, 2 * wh - 1, 2 * ww - 1)  # query - key offsets
-    return image.flip(1, 2)  # key - query
+    return table.detach().float().cpu().T.reshape(-1, 2 * wh - 1, 2 * ww - 1)  # (heads, dy, dx), query - key
 
 
 def bias_preferences(image: torch.Tensor) -> list[str]:
@@ -138,9 +140,12 @@ def grad_cam(
     default) or convolution maps (B, C, h, w) (``layout="bchw"``); the weights are the
     mean over positions of d logit[class] / dA; the map is ReLU(sum_c weight_c * A_c), divided by
     its maximum. ``class_index`` (B,) defaults to the predicted class.
+    ``layout="sequence_as_bchw"`` is the pitfall ``E-gradcam-tokens``, kept to show it: the tokens are
+    flattened to the (B, h*w, C) sequence Hugging Face returns and then *viewed* as (B, C, h, w) without
+    moving the channel axis, so every "channel" mixes tokens and the map is noise.
     """
-    if layout not in ("bhwc", "bchw"):
-        raise ValueError(f"layout must be 'bhwc' or 'bchw', got {layout!r}")
+    if layout not in ("bhwc", "bchw", "sequence_as_bchw"):
+        raise ValueError(f"layout must be 'bhwc', 'bchw' or 'sequence_as_bchw', got {layout!r}")
     store: dict[str, torch.Tensor] = {}
 
     def keep(_m, _i, out):
@@ -165,6 +170,9 @@ def grad_cam(
         raise ValueError(f"target_layer must output a 4-d map, got {tuple(act.shape)}")
     if layout == "bhwc":
         act, grad = tokens_to_nchw(act), tokens_to_nchw(grad)  # (B, C, h, w)
+    elif layout == "sequence_as_bchw":  # the bug: (B, h, w, C) -> (B, h*w, C) -> .view(B, C, h, w)
+        b, h, w, c = act.shape
+        act, grad = act.reshape(b, c, h, w), grad.reshape(b, c, h, w)
     weights = grad.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
     cam = torch.relu((weights * act).sum(dim=1)).detach()  # (B, h, w)
     peak = cam.flatten(1).max(dim=1).values.clamp_min(1e-12)
@@ -185,3 +193,19 @@ def effective_receptive_field(model: nn.Module, images: torch.Tensor, stage: str
         out[:, out.shape[1] // 2, out.shape[2] // 2, :].sum().backward()
     field = x.grad.abs().sum(dim=1).mean(dim=0)  # (H, W)
     return (field / field.max().clamp_min(1e-12)).detach().cpu()
+
+
+def paste_digits(
+    digits: torch.Tensor, slots: list[tuple[int, int]], grid: tuple[int, int], background: float
+) -> torch.Tensor:
+    """A scene (1, C, gh*H, gw*W): digit i of ``digits`` (N, C, H, W) in tile ``slots[i]`` = (row, col) of a
+    ``grid`` of tiles, the other tiles filled with ``background`` (an empty pixel, normalised)."""
+    n, c, h, w = digits.shape
+    if len(slots) != n:
+        raise ValueError(f"slots must give one (row, col) tile per digit: {n} digits, got {len(slots)} slots")
+    scene = torch.full((1, c, grid[0] * h, grid[1] * w), float(background), dtype=digits.dtype)
+    for digit, (r, col) in zip(digits, slots, strict=True):
+        if not (0 <= r < grid[0] and 0 <= col < grid[1]):
+            raise ValueError(f"slot {(r, col)} is outside the {grid} grid of tiles")
+        scene[0, :, r * h : (r + 1) * h, col * w : (col + 1) * w] = digit
+    return scene

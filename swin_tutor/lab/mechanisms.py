@@ -9,8 +9,8 @@ blocks' public parameters (official names), never by editing the core:
 - ``position="none"``: the v1 bias table zeroed and frozen (v2: the CPB's output layer zeroed and
   frozen, a constant bias); ``"shared"``: one table for all heads (the "easy" tutorial's design).
 - ``cpb_coords="linear"``: v2 CPB on linear instead of log-spaced coordinates.
-- ``tau``: v2 logits = cos / tau with one fixed temperature (erratum 2) instead of a learned scale per head.
-- ``forced_shift``: shift even when the map equals the window (erratum 6), masking as the easy code does.
+- ``tau``: v2 logits = cos / tau with one fixed temperature (E-single-tau) instead of a learned scale per head.
+- ``forced_shift``: shift even when the map equals the window (E-shift-small-map), masking as the easy code does.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from swin_tutor.core.model import init_weights
 from swin_tutor.core.position_bias import linear_coords_table, resize_relative_position_bias_table
 from swin_tutor.core.windows import cyclic_shift, reverse_cyclic_shift
 
-__all__ = ["StackConfig", "TokenStack", "build_stack", "with_window", "attention_modules", "ForcedShiftAttention"]
+__all__ = [
+    "StackConfig", "TokenStack", "build_stack", "with_window", "unshifted", "attention_modules", "ForcedShiftAttention",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class TokenStack(nn.Module):
 
 
 class ForcedShiftAttention(nn.Module):
-    """Erratum 6: a block whose map equals its window (one window, the clamp rule says: no shift)
+    """E-shift-small-map: a block whose map equals its window (one window, the clamp rule says: no shift)
     shifted anyway. Wraps the block's attention: roll the map, attend with the shifted-window mask
     (which now blocks most pairs), roll back. Input and output (B, N, C) with N = H * W.
     """
@@ -175,7 +177,7 @@ def build_stack(config: StackConfig | None = None, seed: int | None = None, **ch
     for i, block in enumerate(model.blocks):
         if isinstance(block, SwinTransformerBlockV2) and block.norm_placement == "res_post":
             block.init_respostnorm()
-        # Erratum 6: where the clamp rule turned the shifted block into plain global attention.
+        # E-shift-small-map: where the clamp rule turned the shifted block into plain global attention.
         if c.forced_shift and c.shift == "alternating" and i % 2 == 1 and c.window >= resolution[0]:
             block.attn = ForcedShiftAttention(block.attn, resolution, c.window // 2)
     with torch.no_grad():
@@ -186,19 +188,42 @@ def build_stack(config: StackConfig | None = None, seed: int | None = None, **ch
     return model
 
 
-def with_window(model: TokenStack, window: int) -> TokenStack:
-    """The same trained weights in a stack with another window (no fine-tuning).
+def with_window(model: TokenStack, window: int, size: int | None = None) -> TokenStack:
+    """The same trained weights in a stack with another window (and map ``size``), no fine-tuning.
 
     v1: each bias table resized by bicubic interpolation (what the official loader does).
     v2: the CPB is reused as it is; its coordinates stay scaled for the training window
-    (``pretrained_window``), so a seen offset keeps its coordinate and bias.
+    (``pretrained_window``), so a seen offset keeps its coordinate and bias, a new one extrapolates.
     """
     c = model.config
     pretrained = (c.pretrained_window or c.window) if c.version == 2 else 0
-    new = build_stack(replace(c, window=window, pretrained_window=pretrained))
+    new = build_stack(replace(c, window=window, size=size or c.size, pretrained_window=pretrained))
     state = model.state_dict()
     if c.version == 1:
         for key in [k for k in state if k.endswith("relative_position_bias_table")]:
             state[key] = resize_relative_position_bias_table(state[key], c.window, window)
     new.load_state_dict(state)
     return new
+
+
+def unshifted(model: nn.Module) -> nn.Module:
+    """``model`` (a ``SwinTransformer``, v1 or v2) with every shifted block replaced by an unshifted one.
+
+    Each new block is built with the old one's settings and ``shift_size=0`` and takes its weights and
+    drop-path, so an untrained model keeps its initialisation and a trained one its weights (W-MSA only).
+    Changes ``model`` in place and returns it.
+    """
+    for layer in model.layers:
+        for i, block in enumerate(layer.blocks):
+            if block.shift_size == 0:
+                continue
+            pretrained = getattr(block.attn, "pretrained_window_size", None)  # v2 only: (h, w)
+            kw = {} if pretrained is None else {"pretrained_window_size": pretrained[0]}
+            plain = type(block)(
+                block.dim, block.input_resolution, block.num_heads, block.requested_window_size, 0,
+                block.mlp_ratio, norm_placement=block.norm_placement, **kw,
+            )  # fmt: skip
+            plain.drop_path = block.drop_path
+            plain.load_state_dict(block.state_dict())
+            layer.blocks[i] = plain
+    return model

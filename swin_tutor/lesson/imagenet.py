@@ -65,6 +65,12 @@ def top_k(logits: torch.Tensor, k: int = 5) -> list[tuple[int, str, float]]:
         raise ValueError(
             f"logits must have shape (1000,) or (1, 1000) (one image, ImageNet-1k), got {tuple(logits.shape)}"
         )
+    bad = int((~torch.isfinite(flat)).sum())
+    if bad:
+        raise ValueError(
+            f"logits hold {bad} NaN or infinite values of 1000: no class can be named (NaN weights in the "
+            "model, or a NaN in the input image?)"
+        )
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 1000:
         raise ValueError(f"k must be an int from 1 to 1000, got {k!r}")
     probs, indices = flat.softmax(-1).topk(k)

@@ -19,7 +19,6 @@ __all__ = [
     "read_image",
     "resize_center_crop",
     "imagenet_normalize",
-    "imagenet_denormalize",
     "make_test_card",
 ]
 
@@ -48,7 +47,8 @@ def read_image(path: str | os.PathLike, size: int | tuple[int, int] | None = (22
     file's size. The resize is one ``cv2.resize`` to exactly that size (area averaging): a photo of
     another aspect ratio is squashed, not cropped (:func:`resize_center_crop` keeps the aspect ratio).
     Grayscale becomes three equal channels, an alpha channel is dropped, 16-bit images are scaled by 65535.
-    A missing or unreadable file raises instead of returning None as cv2 does.
+    A missing or unreadable file raises instead of returning None as cv2 does. A photo's EXIF
+    orientation is applied (a phone picture taken sideways comes out upright).
     """
     target = None if size is None else _check_size(size)
     path = Path(path)
@@ -73,10 +73,33 @@ def read_image(path: str | os.PathLike, size: int | tuple[int, int] | None = (22
         array = np.repeat(array, 3, axis=2)
     else:
         raise ValueError(f"'{path}': {array.shape[2]} channels, expected 1 (gray), 3 (RGB) or 4 (RGBA)")
+    array = _upright(array, path)
     if target is not None and array.shape[:2] != target:
         array = cv2.resize(array, (target[1], target[0]), interpolation=cv2.INTER_AREA)
     tensor = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)
     return tensor.clamp_(0.0, 1.0).unsqueeze(0).contiguous()
+
+
+def _upright(array: np.ndarray, path: Path) -> np.ndarray:
+    """Turn an (H, W, C) picture as its EXIF orientation tag says (a phone photo taken sideways), as
+    PIL's ``ImageOps.exif_transpose`` does; cv2's IMREAD_UNCHANGED ignores the tag."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as img:
+            orientation = int(img.getexif().get(0x0112, 1))
+    except Exception:  # no PIL, or a format PIL cannot read: keep the picture as decoded
+        return array
+    turn = {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1],
+        5: lambda a: a.transpose(1, 0, 2),
+        6: lambda a: np.rot90(a, -1),
+        7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+        8: lambda a: np.rot90(a, 1),
+    }.get(orientation)
+    return array if turn is None else np.ascontiguousarray(turn(array))
 
 
 def _check_images(image: torch.Tensor, name: str = "image") -> None:
@@ -102,6 +125,8 @@ def resize_center_crop(image: torch.Tensor, size: int = 224, crop_fraction: floa
         raise ValueError(f"crop_fraction must be in (0, 1], got {crop_fraction!r}")
     batch = image if image.dim() == 4 else image[None]
     h, w = batch.shape[-2:]
+    if h == 0 or w == 0 or batch.shape[0] == 0:
+        raise ValueError(f"image is empty: shape {tuple(image.shape)}; nothing to resize")
     short = int(size / crop_fraction)  # 256 for 224 / (224 / 256)
     new_h, new_w = (short, max(short, round(w * short / h))) if h <= w else (max(short, round(h * short / w)), short)
     resized = F.interpolate(batch, size=(new_h, new_w), mode="bicubic", align_corners=False, antialias=True)
@@ -119,15 +144,19 @@ def _mean_std(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def imagenet_normalize(image: torch.Tensor) -> torch.Tensor:
     """RGB in [0, 1] -> the input scale of ImageNet-pretrained models: ``(x - IMAGENET_MEAN) / IMAGENET_STD``
-    per channel. (B, 3, H, W) or (3, H, W), same shape out. A pretrained Swin needs it before its first layer."""
+    per channel. (B, 3, H, W) or (3, H, W), same shape out. A pretrained Swin needs it before its first layer.
+
+    Pixels above 1 (0..255 values: divide by 255 first) or below 0 (normalised twice?) are refused."""
     mean, std = _mean_std(image)
+    if image.numel():
+        low, high = float(image.min()), float(image.max())
+        if high > 1 + 1e-3:
+            raise ValueError(
+                f"image values go up to {high:g}: imagenet_normalize expects RGB in [0, 1]; divide by 255 first"
+            )
+        if low < -1e-3:
+            raise ValueError(f"image values go down to {low:g}: expected RGB in [0, 1] (is it normalised already?)")
     return (image - mean) / std
-
-
-def imagenet_denormalize(image: torch.Tensor) -> torch.Tensor:
-    """The inverse of :func:`imagenet_normalize` (for pictures): ``x * IMAGENET_STD + IMAGENET_MEAN``."""
-    mean, std = _mean_std(image)
-    return image * std + mean
 
 
 def make_test_card(grid: int | tuple[int, int] = 8, patch_size: int = 4) -> tuple[torch.Tensor, torch.Tensor]:

@@ -12,12 +12,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["setup_notebook", "fmt", "report_match", "default_device"]
-
-
-def default_device() -> torch.device:
-    """CUDA when there is one, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+__all__ = ["setup_notebook", "fmt", "report_match"]
 
 
 def setup_notebook(seed: int = 0, threads: int | None = None) -> None:

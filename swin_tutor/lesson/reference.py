@@ -60,7 +60,8 @@ def make_hf_reference(model: SwinTransformer, seed: int = 0):
             raise ValueError(
                 f"Hugging Face's Swin v1 cannot run this configuration: stage maps {small} are smaller than the "
                 f"window {model.window_size}. It clamps the window at forward time but builds the bias tables at "
-                "construction, so the shapes clash (swin_tutor and the official code clamp at construction). "
+                "construction, so the shapes clash (swin_tutor clamps per map size too, but reads the centre of a "
+                "table built for the requested window; the official code clamps at construction, table included). "
                 "Compare such a model stage by stage instead (see tests/test_v1_parity.py)."
             )
     torch.manual_seed(seed)

@@ -66,7 +66,7 @@ def plot_attention_cost(
             textcoords="offset points",
             color=_WINDOW,
         )
-    ax_total.plot([], [], "s", color=_GLOBAL, label="ViT-16 at an image side (px)")
+    ax_total.plot([], [], "s", color=_GLOBAL, label=f"ViT-16 at an image side (px), also C = {c}")
     ax_total.plot([], [], "o", color=_WINDOW, label="Swin at the same side: 16x the tokens")
     ax_total.set_xlabel("tokens hw (log scale)")
     ax_total.set_ylabel("one attention layer, G multiply-adds")

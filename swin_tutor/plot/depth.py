@@ -18,12 +18,14 @@ def plot_rms_by_block(
     max_depth: int | None = None,
     ylim: tuple[float, float] | None = None,
     sqrt_reference: bool = False,
+    legend_outside: bool = False,
 ) -> Axes:
     """One line per curve: the RMS of the main path after block 1, 2, ... (log scale).
 
     ``max_depth`` and ``ylim`` fix the axes so that pictures of several settings compare. With
     ``sqrt_reference`` a dashed line shows sqrt(1 + 2 * block): the RMS of a unit-size input plus two
     independent unit-size vectors per block (attention and MLP), what res-post-norm adds at LayerNorm 1.
+    ``legend_outside`` puts the legend to the right of the axes, where no curve can run under it.
     """
     if not curves or any(len(c) == 0 for c in curves.values()):
         raise ValueError("curves must map each label to a non-empty list of RMS values, one per block")
@@ -43,5 +45,8 @@ def plot_rms_by_block(
     ax.set_ylabel("RMS of x after the block")
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper left", fontsize=10)
+    if legend_outside:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=10, borderaxespad=0.0)
+    else:
+        ax.legend(loc="upper left", fontsize=10)
     return ax

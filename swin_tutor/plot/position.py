@@ -87,16 +87,27 @@ def plot_log_coords(
     ax: Axes | None = None,
     xmax: float | None = None,
     ymax: float | None = None,
+    trained_window_size: int | None = None,
 ) -> Axes:
     """The MLP input along one axis of a square window, linear (before the log map) and log-spaced
     (after it), against the offset in tokens. Shaded: the offsets of the pretrained window; dotted:
     the ranges seen there (1 and log2(9)/3). ``xmax`` and ``ymax`` fix the axes so that pictures for
-    several windows compare; the title gives both ranges and their ratio to the pretrained ones."""
+    several windows compare; the title gives both ranges and their ratio to the pretrained ones.
+
+    ``trained_window_size``: the window the model was really pre-trained with. When it differs from
+    the window and ``pretrained_window_size`` is 0 (forgotten, erratum ``E-cpb-pretrained-window``),
+    the ranges look right (1.00x) while every offset has moved: the picture then adds the coordinates
+    the model was trained with (grey, dashed) and its title says how far offset ``trained - 1`` moved.
+    """
     if not isinstance(window_size, int) or window_size < 2:
         raise ValueError(f"window_size must be an int >= 2 (a square window), got {window_size!r}")
     if not isinstance(pretrained_window_size, int) or pretrained_window_size < 0 or pretrained_window_size == 1:
         raise ValueError(f"pretrained_window_size must be 0 (none) or an int >= 2, got {pretrained_window_size!r}")
-    m, pre = window_size, pretrained_window_size or window_size
+    if trained_window_size is not None and (not isinstance(trained_window_size, int) or trained_window_size < 2):
+        raise ValueError(f"trained_window_size must be None or an int >= 2, got {trained_window_size!r}")
+    m = window_size
+    forgotten = pretrained_window_size == 0 and trained_window_size not in (None, m)
+    pre = trained_window_size if forgotten else (pretrained_window_size or window_size)
     ax = ax or plt.gca()
     offsets = np.arange(-(m - 1), m)
     linear = to_numpy(linear_coords_table(m, pretrained_window_size)[:, m - 1, 0])  # dx = 0 column: dy only
@@ -114,11 +125,22 @@ def plot_log_coords(
     if ymax is not None:
         ax.set_ylim(-ymax, ymax)
     lin_range, log_range = float(np.abs(linear).max()), float(np.abs(log).max())
-    ax.set_title(
-        f"window {m}, pretrained {pretrained_window_size}: linear ±{lin_range:.2f} ({lin_range:.2f}x),"
-        f" log ±{log_range:.2f} ({log_range / trained_log:.2f}x)"
-    )
+    if forgotten:
+        meant = to_numpy(log_spaced_coords_table(m, pre)[:, m - 1, 0])  # what these offsets meant in training
+        ax.plot(offsets, meant, "--", color="0.35", label=f"log-spaced as trained (pretrained {pre})")
+        edge = min(pre, m) - 1  # the last offset both windows have
+        ax.set_title(
+            f"window {m}, pretrained_window_size forgotten (trained at {pre}): log ±{log_range:.2f}"
+            f" ({log_range / trained_log:.2f}x) looks right, but offset {edge} reads {log[m - 1 + edge]:.2f},"
+            f" trained {meant[m - 1 + edge]:.2f}",
+            fontsize=10,
+        )
+    else:
+        ax.set_title(
+            f"window {m}, pretrained {pretrained_window_size}: linear ±{lin_range:.2f} ({lin_range:.2f}x),"
+            f" log ±{log_range:.2f} ({log_range / trained_log:.2f}x)"
+        )
     ax.set_xlabel("offset Δy in tokens")
     ax.set_ylabel("MLP input")
-    ax.legend(loc="upper left", fontsize=10)
+    ax.legend(loc="upper left", fontsize=9 if forgotten else 10)
     return ax

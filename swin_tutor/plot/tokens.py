@@ -26,16 +26,16 @@ __all__ = [
 # Colours of the channel blocks x0, x1, x2, x3 of the 2x2 merge gather.
 GATHER_COLORS = ("#8db5e0", "#f2b880", "#9fd39b", "#e79a9a")
 REGION_COLORS = (
-    "#a6cee3",
-    "#b2df8a",
-    "#fb9a99",
-    "#fdbf6f",
-    "#cab2d6",
-    "#ffff99",
-    "#8dd3c7",
-    "#bebada",
-    "#d9d9d9",
-)  # colours of the region labels 0..8 of the shifted-window mask
+    "#80b1d3",  # 0 blue
+    "#b3de69",  # 1 green
+    "#fb8072",  # 2 salmon
+    "#fdb462",  # 3 orange
+    "#bc80bd",  # 4 purple
+    "#ffed6f",  # 5 yellow
+    "#2ec4a6",  # 6 teal
+    "#f781bf",  # 7 pink
+    "#a6805e",  # 8 brown
+)  # colours of the region labels 0..8 of the shifted-window mask: nine hues, no two alike, none grey
 _PAD_COLOR = "#9e9e9e"  # zero padding
 
 

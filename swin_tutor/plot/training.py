@@ -99,21 +99,28 @@ def plot_test_accuracy(
     title: str | None = None,
     chance: float = 0.1,
     ylabel: str = "test accuracy",
+    colors: Mapping[str, str] | None = None,
+    legend_below: bool = False,
 ) -> Axes:
     """Accuracy per epoch of several runs on one shared axis (0..1), the ``chance`` level dashed
-    (0.1: ten digit classes; the two-class tasks of notebook 10 pass 0.5)."""
+    (0.1: ten digit classes; the two-class tasks of notebook 10 pass 0.5). ``colors`` fixes a colour per run
+    name (one colour per model across a notebook); ``legend_below`` puts the legend under the axes, off the curves."""
     if not curves:
         raise ValueError("curves must hold at least one run, got none")
     ax = ax or plt.gca()
     for name, values in curves.items():
-        ax.plot(range(1, len(values) + 1), list(values), marker="o", ms=3, label=name)
+        color = (colors or {}).get(name)
+        ax.plot(range(1, len(values) + 1), list(values), marker="o", ms=3, label=name, color=color)
     ax.axhline(chance, color="grey", ls="--", lw=0.8, label=f"chance ({chance:g})")
     ax.set_ylim(0.0, 1.02)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if legend_below:
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    else:
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
     return ax

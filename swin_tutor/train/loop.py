@@ -13,7 +13,6 @@ per step. Command line: ``python -m swin_tutor.train --help`` (:mod:`swin_tutor.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import time
@@ -26,9 +25,12 @@ import torch.distributed as dist
 import torch.nn as nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from swin_tutor.train.checks import check_batch_labels, check_datasets, check_train_config
 from swin_tutor.train.data import random_translate
 from swin_tutor.train.digits_model import TINY_SWIN, WEIGHTS_DIR, load_digits_model, tiny_swin
 from swin_tutor.train.distributed import distributed_setup
+from swin_tutor.train.precision import choose_dtype
+from swin_tutor.train.schedule import param_groups, warmup_cosine
 
 __all__ = [
     "TrainConfig",
@@ -43,9 +45,6 @@ __all__ = [
     "load_digits_model",
     "WEIGHTS_DIR",
 ]
-
-# No weight decay on these (as in the official Swin code): 1-D tensors (biases, norms) and these names.
-_NO_DECAY = ("relative_position_bias_table", "logit_scale", "q_bias", "v_bias")
 
 
 def seed_everything(seed: int) -> None:
@@ -72,15 +71,11 @@ class TrainConfig:
     device: str | None = None  # None: CUDA when there is one, else CPU
     max_shift: int = 2
     min_lr_ratio: float = 0.01  # the cosine ends at lr * min_lr_ratio
+    precision: str | None = None  # None: autocast on CUDA, float32 on CPU; "fp32" | "bf16" | "fp16" | "auto"
+    use_checkpoint: bool = False  # True: sets every stage's use_checkpoint (less memory, slower steps)
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive int, got {value!r}")
-        for name in ("lr", "weight_decay", "warmup_epochs", "label_smoothing", "clip_grad"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)!r}")
+        check_train_config(self)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,22 +103,6 @@ class Evaluation:
     wrong: torch.Tensor
 
 
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        if p.requires_grad:
-            (no_decay if p.dim() <= 1 or name.endswith(_NO_DECAY) else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def _warmup_cosine(step: int, warmup: int, total: int, min_ratio: float) -> float:
-    """Learning-rate factor: linear from 1/warmup to 1 over ``warmup`` steps, then cosine to ``min_ratio``."""
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, total - warmup)
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-
 def fit(
     model: nn.Module,
     train_set: Dataset,
@@ -134,6 +113,9 @@ def fit(
 ) -> History:
     """Train ``model`` in place on (image, label) pairs; returns the per-epoch :class:`History`.
 
+    Labels may be per pixel (segmentation, notebook 12): (B, H, W) class maps with (B, K, H, W) logits,
+    the same cross-entropy; accuracies then count pixels, and ``augment`` must be False.
+
     One step: (augment) -> forward (autocast on CUDA) -> label-smoothed cross-entropy -> backward ->
     clip the gradient norm -> AdamW step -> schedule step (warm-up + cosine, per step). After each
     epoch the test accuracy (model in eval mode: no drop-path, no augmentation). The model ends in
@@ -143,9 +125,14 @@ def fit(
     config = TrainConfig() if config is None else config
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    check_train_config(config)  # again: a field may have been changed since the config was made
+    num_classes = getattr(model, "num_classes", None)
+    check_datasets(train_set, test_set, num_classes)
     seed_everything(config.seed)
     rank, world, device = distributed_setup(config.device)
     model.to(device)
+    for layer in getattr(model, "layers", ()) if config.use_checkpoint else ():
+        layer.use_checkpoint = True
     net = model
     if world > 1:
         net = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
@@ -158,14 +145,15 @@ def fit(
         drop_last=len(train_set) // world > config.batch_size,  # no tiny last batch (noisy steps)
         generator=torch.Generator().manual_seed(config.seed),
     )
-    optimizer = torch.optim.AdamW(_param_groups(model, config.weight_decay), lr=config.lr)
+    optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr)
     steps, warmup = config.epochs * len(loader), round(config.warmup_epochs * len(loader))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: _warmup_cosine(s, warmup, steps, config.min_lr_ratio)
+        optimizer, lambda s: warmup_cosine(s, warmup, steps, config.min_lr_ratio)
     )
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    use_amp = device.type == "cuda"
-    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    # swin_tutor.train.precision: "auto" is bf16 only where the device has bf16 units, else fp16 on CUDA, fp32 on CPU
+    amp_dtype = choose_dtype(config.precision or ("auto" if device.type == "cuda" else "fp32"), device)
+    use_amp = amp_dtype != torch.float32
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
     augment_gen = torch.Generator().manual_seed(config.seed + 1000 * rank)
 
@@ -174,42 +162,61 @@ def fit(
     history, start = History(), time.perf_counter()
     quiet = not progress or rank != 0 or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true")
     bar = tqdm(total=steps, disable=quiet, desc="training", unit="step")  # an explicit disable= beats the env
-    for epoch in range(config.epochs):
-        if sampler is not None:
-            sampler.set_epoch(epoch)
-        net.train()
-        totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, seen
-        for images, labels in loader:  # images (B, C, H, W), labels (B,)
-            if config.augment:
-                images = random_translate(images, config.max_shift, augment_gen)
-            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
-                logits = net(images)  # (B, K)
-                loss = criterion(logits.float(), labels)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if config.clip_grad > 0:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            with torch.no_grad():
-                totals += torch.stack(
-                    [loss.detach() * len(labels), (logits.argmax(1) == labels).sum(), torch.tensor(len(labels))]
-                ).to(totals)
-            bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
-        if world > 1:
-            dist.all_reduce(totals)  # every process's sums
-        history.train_loss.append(float(totals[0] / totals[2]))
-        history.train_acc.append(float(totals[1] / totals[2]))
-        history.lr.append(optimizer.param_groups[0]["lr"])
-        if test_set is not None:
-            history.test_acc.append(evaluate(model, test_set).accuracy)
-        history.seconds = time.perf_counter() - start
-        if on_epoch is not None and rank == 0:
-            on_epoch(epoch, history)
+    try:
+        for epoch in range(config.epochs):
+            if sampler is not None:
+                sampler.set_epoch(epoch)
+            net.train()
+            totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, seen
+            for images, labels in loader:  # images (B, C, H, W), labels (B,)
+                check_batch_labels(labels, num_classes)
+                if config.augment and labels.dim() > 1:
+                    raise ValueError(
+                        "TrainConfig.augment=True moves the images but not per-pixel labels (B, H, W): "
+                        "set augment=False for segmentation"
+                    )
+                if config.augment:
+                    images = random_translate(images, config.max_shift, augment_gen)
+                images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp):
+                    logits = net(images)  # (B, K), or (B, K, H, W) for per-pixel labels (B, H, W)
+                    loss = criterion(logits.float(), labels)  # the mean over images (or pixels)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                if config.clip_grad > 0:
+                    scaler.unscale_(optimizer)
+                    nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                with torch.no_grad():
+                    seen = labels.numel()  # images, or pixels for per-pixel labels
+                    totals += torch.stack(
+                        [loss.detach() * seen, (logits.argmax(1) == labels).sum(), torch.tensor(seen)]
+                    ).to(totals)
+                bar.update(1)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+            if world > 1:
+                dist.all_reduce(totals)  # every process's sums
+            history.train_loss.append(float(totals[0] / totals[2]))
+            history.train_acc.append(float(totals[1] / totals[2]))
+            history.lr.append(optimizer.param_groups[0]["lr"])
+            if test_set is not None:
+                history.test_acc.append(evaluate(model, test_set).accuracy)
+            history.seconds = time.perf_counter() - start
+            if on_epoch is not None and rank == 0:
+                on_epoch(epoch, history)
+    except KeyboardInterrupt:  # Ctrl-C: finished epochs stay in history; the model leaves training mode
+        model.eval()
+        bar.close()
+        if rank == 0:
+            print(
+                f"fit interrupted in epoch {len(history.train_loss) + 1} of {config.epochs}: "
+                f"{len(history.train_loss)} finished epoch(s) in the history; the model (now in eval mode) "
+                "holds the weights of the last step",
+                flush=True,
+            )
+        raise
     bar.close()
     history.seconds = time.perf_counter() - start
     model.eval()
@@ -219,7 +226,8 @@ def fit(
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256) -> Evaluation:
     """Accuracy, confusion matrix and misclassified indices of ``model`` on ``dataset`` (in eval mode;
-    the model's previous train/eval mode is restored)."""
+    the model's previous train/eval mode is restored). With per-pixel labels (H, W) accuracy and
+    confusion count pixels, and ``wrong`` lists the examples with at least one wrong pixel."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -232,6 +240,6 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256) -> Evalu
         model.train(was_training)
     pred, true = torch.cat(predictions), torch.cat(targets)
     k = max(int(getattr(model, "num_classes", 0)), int(pred.max()) + 1, int(true.max()) + 1)
-    confusion = torch.bincount(true * k + pred, minlength=k * k).reshape(k, k)
-    wrong = torch.nonzero(pred != true).flatten()
+    confusion = torch.bincount((true * k + pred).flatten(), minlength=k * k).reshape(k, k)  # per pixel for (N, H, W)
+    wrong = torch.nonzero((pred != true).reshape(len(true), -1).any(1)).flatten()  # examples with a wrong label
     return Evaluation(float((pred == true).float().mean()), confusion, pred, wrong)
