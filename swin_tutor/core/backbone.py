@@ -13,38 +13,19 @@ output is permuted once, at the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from functools import partial
-from typing import Literal, get_args
+from collections.abc import Sequence
+from typing import get_args
 
 import torch
 import torch.nn as nn
 
-from swin_tutor.core.blocks import SwinTransformerBlock, WindowGeometry
-from swin_tutor.core.cache import SizeCache
-from swin_tutor.core.masks import shifted_window_mask
+from swin_tutor.core.blocks import WindowRule
 from swin_tutor.core.model import SwinTransformer
 from swin_tutor.core.validation import check_image_batch
-from swin_tutor.core.windows import shifted_window_order
 
-__all__ = ["SwinBackbone", "WindowRule", "fixed_window_geometry"]
+__all__ = ["SwinBackbone"]
 
-# How a block picks its window and shift for a map size (see SwinBackbone):
-WindowRule = Literal["never", "built", "input"]
 _IDENTITY = nn.Identity()
-
-
-def fixed_window_geometry(
-    height: int, width: int, window_size: int, shift_size: int, device: torch.device | str | None = None
-) -> WindowGeometry:
-    """Like :func:`~swin_tutor.core.blocks.window_geometry` without the clamp rule: this window and
-    shift at any (H, W), the map zero-padded up to multiples of the window (a map smaller than the
-    window becomes one padded window, still shifted, as the official detection code does)."""
-    hp, wp = height + (-height) % window_size, width + (-width) % window_size
-    mask = shifted_window_mask(hp, wp, window_size, shift_size).to(device) if shift_size > 0 else None
-    order, inverse = shifted_window_order(hp, wp, window_size, shift_size)
-    return WindowGeometry(window_size, shift_size, (hp, wp), mask, order.to(device), inverse.to(device))
 
 
 class SwinBackbone(nn.Module):
@@ -79,8 +60,9 @@ class SwinBackbone(nn.Module):
         window``: the window shrinks to the map, no shift).
 
       All three agree when every stage map is larger than the window (e.g. 320x480 with window 7
-      built at 224). The rule is applied only inside this module's forward; the classifier the
-      blocks came from keeps its own.
+      built at 224). The rule is an argument of each forward pass
+      (``BasicLayer.forward_blocks(x, window_rule)``), so the classifier the blocks came from keeps
+      its own.
 
     ``channels`` and ``strides`` list each output's width and stride. Any input size the classifier
     accepts works here (odd and non-square sizes included): the image is padded to the patch and odd
@@ -116,7 +98,6 @@ class SwinBackbone(nn.Module):
         if window_rule not in get_args(WindowRule):
             raise ValueError(f"window_rule must be one of {get_args(WindowRule)} or None, got {window_rule!r}")
         self.window_rule = window_rule
-        self._geometries: SizeCache[WindowGeometry] = SizeCache(limit=32)
         self.version = model.version
         self.in_chans = model.in_chans
         self.patch_size = model.patch_size
@@ -151,45 +132,12 @@ class SwinBackbone(nn.Module):
             )
         outputs = []
         stages = self.layers[: self.out_indices[-1] + 1]  # stages after the last output are not run
-        with self._window_rule(stages):
-            x = self.pos_drop(self.patch_embed(x))  # (B, H/4, W/4, C)
-            for i, layer in enumerate(stages):
-                x = layer.forward_blocks(x)  # (B, H_i, W_i, C_i): stage i before its merging
-                if i in self.out_indices:
-                    y = self.output_norm(i)(x)  # LayerNorm over C_i, channels-last
-                    outputs.append(y.permute(0, 3, 1, 2).contiguous())  # (B, C_i, H_i, W_i)
-                if layer.downsample is not None and i < self.out_indices[-1]:
-                    x = layer.downsample(x)  # (B, H_i/2, W_i/2, 2 C_i)
+        x = self.pos_drop(self.patch_embed.embed(x))  # (B, H/4, W/4, C)
+        for i, layer in enumerate(stages):
+            x = layer.forward_blocks(x, self.window_rule)  # (B, H_i, W_i, C_i): stage i before its merging
+            if i in self.out_indices:
+                y = self.output_norm(i)(x)  # LayerNorm over C_i, channels-last
+                outputs.append(y.permute(0, 3, 1, 2).contiguous())  # (B, C_i, H_i, W_i)
+            if layer.downsample is not None and i < self.out_indices[-1]:
+                x = layer.downsample(x)  # (B, H_i/2, W_i/2, 2 C_i)
         return outputs
-
-    def block_geometry(self, block: SwinTransformerBlock, height: int, width: int) -> WindowGeometry:
-        """The window, shift, padding, mask and token order ``block`` uses on an (H, W) map here."""
-        if self.window_rule == "input":
-            return block.geometry(height, width)
-        if self.window_rule == "built":  # the clamp of the built size, at every size
-            window, shift = block.window_size, block.shift_size
-        else:  # "never": the window and shift the block was asked for
-            window, shift = block.requested_window_size, block.requested_shift_size
-        device = block.token_order.device
-        key = (height, width, window, shift, device)
-        return self._geometries.get(key, lambda: fixed_window_geometry(height, width, window, shift, device))
-
-    @contextmanager
-    def _window_rule(self, stages: Sequence[nn.Module]) -> Iterator[None]:
-        """Let the blocks of ``stages`` use :meth:`block_geometry` for the duration of one forward pass.
-
-        The blocks are shared with the classifier, so the rule is set on them (an instance attribute
-        that shadows ``SwinTransformerBlock.geometry``) and removed again afterwards: do not run the
-        classifier and this backbone on the same blocks in two threads at once.
-        """
-        if self.window_rule == "input":
-            yield
-            return
-        blocks = [block for layer in stages for block in layer.blocks]
-        for block in blocks:
-            block.geometry = partial(self.block_geometry, block)
-        try:
-            yield
-        finally:
-            for block in blocks:
-                del block.geometry

@@ -14,7 +14,7 @@ Where the LayerNorm sits (``norm_placement``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import get_args
+from typing import Literal, get_args
 
 import torch
 import torch.nn as nn
@@ -28,11 +28,16 @@ from swin_tutor.core.mlp import DropPath, Mlp
 from swin_tutor.core.validation import check_int, check_map, check_number, check_rate, pad_to_multiple, positive_pair
 
 __all__ = [
+    "WindowRule",
     "SwinTransformerBlock",
     "SwinTransformerBlockV2",
     "WindowGeometry",
     "window_geometry",
 ]
+
+
+# How a block picks its window on a map no larger than it (see SwinTransformerBlock.geometry).
+WindowRule = Literal["input", "built", "never"]
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,21 @@ class WindowGeometry:
 
 
 def window_geometry(
-    height: int, width: int, window_size: int, shift_size: int, device: torch.device | str | None = None
+    height: int,
+    width: int,
+    window_size: int,
+    shift_size: int,
+    device: torch.device | str | None = None,
+    clamp: bool = True,
 ) -> WindowGeometry:
-    """Apply the clamp rule to an (H, W) map and build the mask and token order for it."""
-    ws, s = windows.clamp_window_and_shift((height, width), window_size, shift_size)
+    """Apply the clamp rule to an (H, W) map and build the mask and token order for it.
+
+    ``clamp=False`` keeps this window and shift at any size: a map smaller than the window becomes one
+    padded window, still shifted (the official detection code and Hugging Face's ``SwinBackbone``).
+    """
+    ws, s = (
+        windows.clamp_window_and_shift((height, width), window_size, shift_size) if clamp else (window_size, shift_size)
+    )
     hp, wp = height + (-height) % ws, width + (-width) % ws
     mask = shifted_window_mask(hp, wp, ws, s).to(device) if s > 0 else None
     order, inverse = windows.shifted_window_order(hp, wp, ws, s)
@@ -131,8 +147,26 @@ class SwinTransformerBlock(nn.Module):
         """The shift at the built resolution, after the clamp rule (read-only)."""
         return self._shift_size
 
-    def geometry(self, height: int, width: int) -> WindowGeometry:
-        """Window, shift, padding, mask and token order for an (H, W) map (built once per size)."""
+    def geometry(self, height: int, width: int, window_rule: WindowRule = "input") -> WindowGeometry:
+        """Window, shift, padding, mask and token order for an (H, W) map (built once per size).
+
+        ``window_rule`` says what happens on a map no larger than the window, where the references
+        part ways: ``"input"`` applies the clamp rule to this map (the classifier, timm); ``"built"``
+        keeps the clamp decided for ``input_resolution`` (Hugging Face's Swinv2 blocks); ``"never"``
+        never clamps (the official detection backbone, Hugging Face's ``SwinBackbone``).
+        """
+        if window_rule != "input":
+            if window_rule == "built":
+                window, shift = self.window_size, self.shift_size
+            elif window_rule == "never":
+                window, shift = self.requested_window_size, self.requested_shift_size
+            else:
+                raise ValueError(f"window_rule must be one of {get_args(WindowRule)}, got {window_rule!r}")
+            device = self.token_order.device
+            return self._geometries.get(
+                (height, width, device, window, shift, False),
+                lambda: window_geometry(height, width, window, shift, device, clamp=False),
+            )
         if (height, width) == self.input_resolution:
             return WindowGeometry(
                 self.window_size,
@@ -144,14 +178,14 @@ class SwinTransformerBlock(nn.Module):
             )
         device = self.token_order.device
         return self._geometries.get(
-            (height, width, device),
+            (height, width, device, self.requested_window_size, self.requested_shift_size, True),
             lambda: window_geometry(height, width, self.requested_window_size, self.requested_shift_size, device),
         )
 
-    def window_attention(self, x: torch.Tensor) -> torch.Tensor:
+    def window_attention(self, x: torch.Tensor, window_rule: WindowRule = "input") -> torch.Tensor:
         """The attention branch on a (B, H, W, C) map: pad, shift, partition, attend, undo all three."""
         b, h, w, c = x.shape
-        g = self.geometry(h, w)
+        g = self.geometry(h, w, window_rule)
         ws, s = g.window_size, g.shift_size
         x = pad_to_multiple(x, ws)  # 1. pad H and W up to multiples of the window
         hp, wp = g.padded_resolution
@@ -169,19 +203,19 @@ class SwinTransformerBlock(nn.Module):
             x = x[:, :h, :w, :].contiguous()  # 7. crop the padding away
         return x
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, H, W, C) -> (B, H, W, C)."""
+    def forward(self, x: torch.Tensor, window_rule: WindowRule = "input") -> torch.Tensor:
+        """(B, H, W, C) -> (B, H, W, C); ``window_rule``: see :meth:`geometry`."""
         check_map(x, "a Swin block")
         if x.shape[3] != self.dim or min(x.shape[1:3]) < 1:
             raise ValueError(f"this block expects maps (B, H, W, {self.dim}), got {tuple(x.shape)}")
         if self.norm_placement == "pre":
-            x = x + self.drop_path(self.window_attention(self.norm1(x)))
+            x = x + self.drop_path(self.window_attention(self.norm1(x), window_rule))
             x = x + self.drop_path(self.mlp(self.norm2(x)))
         elif self.norm_placement == "res_post":
-            x = x + self.drop_path(self.norm1(self.window_attention(x)))
+            x = x + self.drop_path(self.norm1(self.window_attention(x, window_rule)))
             x = x + self.drop_path(self.norm2(self.mlp(x)))
         else:  # "post"
-            x = self.norm1(x + self.drop_path(self.window_attention(x)))
+            x = self.norm1(x + self.drop_path(self.window_attention(x, window_rule)))
             x = self.norm2(x + self.drop_path(self.mlp(x)))
         return x
 

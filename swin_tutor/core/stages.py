@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 from torch.utils.checkpoint import checkpoint
 
-from swin_tutor.core.blocks import SwinTransformerBlock
+from swin_tutor.core.blocks import SwinTransformerBlock, WindowRule
 
 __all__ = ["BasicLayer"]
 
@@ -54,14 +54,17 @@ class BasicLayer(nn.Module):
         )
         self.downsample = downsample(dim) if downsample is not None else None
 
-    def forward_blocks(self, x: torch.Tensor) -> torch.Tensor:
-        """The blocks of the stage, without the merging: (B, H, W, C) -> (B, H, W, C)."""
+    def forward_blocks(self, x: torch.Tensor, window_rule: WindowRule = "input") -> torch.Tensor:
+        """The blocks of the stage, without the merging: (B, H, W, C) -> (B, H, W, C).
+
+        ``window_rule``: what a block does on a map no larger than its window
+        (:meth:`SwinTransformerBlock.geometry`); the classifier's own is ``"input"``."""
         for block in self.blocks:
             if self.use_checkpoint and torch.is_grad_enabled():
                 # drop path's random draws are replayed in the recomputation (preserve_rng_state)
-                x = checkpoint(block, x, use_reentrant=False)
+                x = checkpoint(block, x, window_rule, use_reentrant=False)
             else:
-                x = block(x)
+                x = block(x, window_rule)
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
