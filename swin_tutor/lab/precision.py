@@ -51,7 +51,7 @@ def low_precision(model: nn.Module, dtype: str, how: str = "autocast"):
 @torch.no_grad()
 def logit_error(model: nn.Module, x: torch.Tensor, dtype: str, how: str = "autocast") -> dict[str, float]:
     """Logits of ``model(x)`` in ``dtype`` against float32: ``max_abs`` difference, ``relative``
-    (max |difference| / max |float32 logit|), and ``top1`` (share of inputs with the same argmax)."""
+    (``max |difference| / max |float32 logit|``), and ``top1`` (share of inputs with the same argmax)."""
     model.eval()
     reference = model(x).float()  # (B, K)
     forward, context = low_precision(model, dtype, how)
@@ -107,7 +107,7 @@ def attention_at_scale(scale: float, dtype: str, dim: int = 96, heads: int = 3, 
     """One window of attention logits and weights at activation size ``scale`` (the input is ``scale`` times
     a unit-variance map), dot product (v1: q k^T / sqrt(d)) and cosine (v2: cos(q, k) * 10, the initial
     scale), each computed in ``dtype`` and compared with float32. Returns, per kind: ``max_logit`` (float32),
-    ``nonfinite`` (any inf/NaN weight in ``dtype``), ``weight_error`` (max |weight difference|)."""
+    ``nonfinite`` (any inf/NaN weight in ``dtype``), ``weight_error`` (``max |weight difference|``)."""
     low = _dtype(dtype)
     gen = torch.Generator().manual_seed(seed)
     x = scale * torch.randn(tokens, dim, generator=gen)  # (N, C) tokens of one window

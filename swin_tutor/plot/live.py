@@ -120,7 +120,8 @@ def live_control(draw: Callable[..., Any], controls: dict[str, Any], *, dpi: int
 
     The figure goes into the picture widget's state as a PNG (not into the cell's output, and no figure is
     left open), so a notebook's stored outputs are the same with a browser, without one (nbval) and in a
-    RISE slideshow. ``controls`` maps each keyword of ``draw`` to a widget with a ``value``.
+    RISE slideshow. ``controls`` maps each keyword of ``draw`` to a widget with a ``value``. If ``draw`` raises,
+    its figures are closed, the error is shown in place of the picture and raised again.
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
