@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from swin_tutor.core.model import SwinTransformer, SwinTransformerV2
-from swin_tutor.lab import memory, precision as lab
+from swin_tutor.lab import memory
+from swin_tutor.lab import precision as lab
 from swin_tutor.train import precision
 
 SMALL = dict(img_size=32, patch_size=2, embed_dim=16, depths=(2, 2, 2, 2), num_heads=(2, 4, 8, 16), window_size=4)
