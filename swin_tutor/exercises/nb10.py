@@ -12,20 +12,30 @@ ERRATA = "5. Tutorial errata with consequences"
 register(
     value(
         "10.1",
-        "8x8 tokens, window 4, W-MSA then SW-MSA (shift 2): tokens the centre token (4, 4) reaches after 2 blocks",
-        answer=64,
-        why="its shifted window (rows and columns 2-5) holds tokens of all four windows, each of which saw its whole "
-        "window in block 1: 4 x 16 = 64, the whole map.",
+        "8x8 tokens, window 4, W-MSA then SW-MSA (shift 2): tokens the token (1, 4) reaches after 2 blocks",
+        answer=32,
+        why="its shifted window wraps around, and the mask keeps rows 0-1, columns 2-5: tokens of windows 0 and 1, "
+        "each of which saw its whole window in block 1: 2 x 16 = 32.",
         mistakes=[
             Mistake(16, "its own window only", "that is after one block, or without the shift.", SHIFT),
+            Mistake(
+                64,
+                "the centre token's count",
+                "64 is the centre (4, 4); (1, 4) sits in a wrapped shifted window.",
+                SHIFT,
+            ),
             Mistake(36, "the corner token's count", "36 is the corner token (0, 0) after 3 blocks.", SHIFT),
         ],
         hints=[
-            "After block 1 every token carries its own 4x4 window. Which tokens share the centre's shifted window?",
-            "The shifted window of (4, 4) covers rows 2-5 and columns 2-5: how many of the four windows does it touch?",
+            "After block 1 every token carries its own 4x4 window. "
+            "Which tokens share (1, 4)'s shifted window, after the mask?",
+            "Roll the map by -2: (1, 4) moves to (7, 2). Its shifted window wraps rows 6, 7, 0, 1; "
+            "the mask keeps the rows that were neighbours before the roll.",
         ],
-        solution="Block 1: each token sees its 4x4 window. Block 2 (shift 2): (4, 4) lies in the shifted window rows "
-        "2-5, columns 2-5, which holds 4 tokens of each of the four windows, each carrying its window: 64 tokens.",
+        solution="Block 1: each token sees its 4x4 window. Block 2 (shift 2): after the roll (1, 4) sits at (7, 2); "
+        "its window's rows come from original rows 6, 7, 0, 1, and the mask keeps rows 0-1 (its own side of the wrap); "
+        "its columns are original 2-5, no wrap. Rows 0-1 x columns 2-5 hold tokens of windows 0 (columns 0-3) and 1 "
+        "(columns 4-7), each carrying its whole window: 2 x 16 = 32 tokens.",
         section=SHIFT,
     )
 )
@@ -42,7 +52,8 @@ register(
             "With shift 2 on a 4x4 window each axis splits into 2 + 2: how many tokens per region?",
         ],
         solution="The shifted-window mask labels 2 x 2 regions (rows 0-1 / 2-3 times columns 0-1 / 2-3 after the roll);"
-        " a query sees only its own region: 2 * 2 = 4 of the 16 tokens (the live printout of section 5).",
+        " a query sees only its own region: 2 * 2 = 4 of the 16 tokens "
+        "(section 5's model confirms the corner does not reach all 16).",
         section=ERRATA,
     )
 )

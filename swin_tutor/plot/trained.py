@@ -46,7 +46,7 @@ MODEL_COLOURS = {
     "v2 learned scale": "tab:blue",
     "v2 tau = 0.01": "tab:red",
     "4x4 map, clamp rule": "tab:blue",
-    "4x4 map, shifted anyway": "tab:red",
+    "4x4 map, shifted anyway": "tab:brown",
     "v1 with shift": "tab:blue",
     "v1 without shift": "tab:red",
 }
