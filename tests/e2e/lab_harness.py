@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +117,30 @@ def _signal(p: psutil.Process, sig: int) -> None:
 
 
 # --------------------------------------------------------------------------- the temporary tree
+@contextmanager
+def serve_folder(folder: Path, probe: str = "") -> Iterator[str]:
+    """``python -m http.server`` on ``folder`` at a free loopback port; yields the base URL once
+    ``probe`` (a path under it) answers, and stops the server afterwards."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(folder)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + probe, timeout=2).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop_process(proc)
+                raise RuntimeError("python -m http.server did not start") from None
+            time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        stop_process(proc)
+
+
 def make_environment(base: Path) -> dict[str, str]:
     """The environment of the server, its kernels and Chromium: the nbval test environment plus
     every Jupyter/IPython/matplotlib directory and HOME inside `base`."""

@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urldefrag
 
 import pytest
-from lab_harness import ROOT, free_port, make_environment, start_browser, stop_browser, stop_process
+from lab_harness import ROOT, make_environment, serve_folder, start_browser, stop_browser
 
 pytestmark = pytest.mark.site
 SITE = ROOT / "build" / "site"
@@ -77,24 +74,8 @@ def _only_when_asked(request):
 def server():
     if not (SITE / "index.html").exists():
         pytest.fail(f"{SITE} has no index.html: build the site first (make site)")
-    port = free_port()
-    cmd = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(SITE)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base, timeout=2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                stop_process(proc)
-                raise RuntimeError("python -m http.server did not start") from None
-            time.sleep(0.2)
-    try:
+    with serve_folder(SITE) as base:
         yield base
-    finally:
-        stop_process(proc)
 
 
 @pytest.fixture(scope="module")
